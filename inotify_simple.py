@@ -1,0 +1,476 @@
+"""A simple wrapper around Linux's inotify: the kernel's calls through ``ctypes``,
+watch descriptors as plain ints, events as namedtuples and flags as IntEnums.
+"""
+import ctypes
+import errno
+import numbers
+import os
+import select
+import struct
+import sys
+import threading
+import time
+from collections import namedtuple
+from enum import Enum
+from enum import IntEnum
+from io import FileIO
+from operator import index
+
+# Everything that differs between Python 2 and 3, and between platforms.
+if sys.version_info[0] >= 3:
+    _text = str
+    _FS_ENCODING = sys.getfilesystemencoding()
+    # Python < 3.6 has no getfilesystemencodeerrors(); os.fsencode() used this there.
+    _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
+    _DECODE_NAMES = True
+else:  # Python 2.7: names stay bytes; unicode paths are encoded strictly
+    _text = unicode  # noqa: F821
+    _FS_ENCODING = sys.getfilesystemencoding() or 'ascii'
+    _FS_ERRORS = 'strict'
+    _DECODE_NAMES = False
+try:
+    from os import fspath as _fspath
+except ImportError:  # Python < 3.6
+    def _fspath(path):
+        if isinstance(path, (bytes, _text)):
+            return path
+        fspath = getattr(type(path), '__fspath__', None)
+        if fspath is None:
+            raise TypeError('expected str, bytes or os.PathLike object, not %s'
+                            % type(path).__name__)
+        return fspath(path)
+try:
+    from threading import get_ident
+except ImportError:  # Python 2.7
+    from thread import get_ident
+try:
+    from fcntl import ioctl
+    from termios import FIONREAD
+except ImportError:  # not a Unix: creating an INotify raises ENOSYS before these
+    ioctl = FIONREAD = None
+_monotonic = getattr(time, 'monotonic', time.time)  # Python 2.7 has no monotonic()
+
+__version__ = '1.4.0'
+
+__all__ = ['Event', 'INotify', 'flags', 'masks', 'parse_events']
+
+_libc = None
+
+# inotify_init1(2): IN_CLOEXEC and IN_NONBLOCK are O_CLOEXEC and O_NONBLOCK; so are
+# eventfd(2)'s EFD_CLOEXEC and EFD_NONBLOCK. Python 2.7's os has no O_CLOEXEC.
+_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)
+_NONBLOCK = os.O_NONBLOCK
+_WATCHES = '/proc/sys/fs/inotify/max_user_watches'
+_INSTANCES = '/proc/sys/fs/inotify/max_user_instances'
+
+
+def _load_libc():
+    # dlopen(NULL) finds the interpreter's own C library, glibc or musl, without
+    # running ldconfig or gcc the way ctypes.util.find_library() does.
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, 'inotify_init1'):  # a statically linked interpreter
+        try:
+            from ctypes.util import find_library
+            libc = ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=True)
+        except Exception:  # RuntimeError on some NAS builds, OSError off Linux:
+            pass           # either way the missing function raises ENOSYS below
+    return libc
+
+
+def _libc_call(name, args, path=None):
+    """Call the C library's ``name(*args)``; raise OSError with its errno on -1."""
+    global _libc
+    if _libc is None:
+        _libc = _load_libc()
+    function = getattr(_libc, name, None)
+    if function is None:
+        raise OSError(errno.ENOSYS, 'inotify is Linux-only: the C library has no '
+                      '%s()' % name)
+    while True:
+        rc = function(*args)
+        if rc != -1:
+            return rc
+        err = ctypes.get_errno()
+        if err != errno.EINTR:
+            raise OSError(err, _strerror(err, name), path)
+
+
+def _strerror(err, name):
+    """The message for ``err``, with the limit to raise when one was reached."""
+    message = os.strerror(err)
+    if err == errno.ENOSPC and name == 'inotify_add_watch':
+        limit = _WATCHES
+    elif err == errno.EMFILE and name == 'inotify_init1' and _can_open_a_file():
+        limit = _INSTANCES
+    else:
+        return message
+    try:
+        with open(limit) as f:
+            value = f.read().strip()
+    except (IOError, OSError):  # no /proc: the hint goes without the value
+        value = '?'
+    return '%s: the inotify limit %s (now %s) was reached; raise it with ' \
+           '"sysctl fs.inotify.%s=N"' % (message, limit, value, limit.split('/')[-1])
+
+
+def _can_open_a_file():
+    """Whether the process is below its own descriptor limit (RLIMIT_NOFILE)."""
+    try:
+        os.close(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        return False
+    return True
+
+
+def _encode(path):
+    """``path`` as the bytes the kernel will see, checked for NUL bytes."""
+    if isinstance(path, _text):
+        path = path.encode(_FS_ENCODING, _FS_ERRORS)
+    if b'\0' in path:
+        raise ValueError('path contains a NUL byte: %r' % path)
+    return path
+
+
+def _uint32(mask):
+    """``mask`` as a plain int, checked to fit the kernel's ``uint32_t``."""
+    mask = int(index(mask))
+    if not 0 <= mask <= 0xFFFFFFFF:
+        raise ValueError('mask %r does not fit in 32 unsigned bits' % mask)
+    return mask
+
+
+#: An inotify event: what :meth:`INotify.read` and :func:`parse_events` return.
+Event = namedtuple('Event', ['wd', 'mask', 'cookie', 'name'])
+
+_EVENT_FIELD_DOCS = [
+    ('wd', 'Watch descriptor (int) of the watch the event is for; -1 on overflow.'),
+    ('mask', 'Bit mask (int) of the :class:`flags` that describe the event.'),
+    ('cookie', 'Cookie (int) pairing MOVED_FROM with MOVED_TO; 0 otherwise.'),
+    ('name', "Name of the entry inside a watched directory; '' for the watched "
+             'object itself. str (decoded as os.fsdecode() does); bytes on Python 2.'),
+]
+for _field, _doc in _EVENT_FIELD_DOCS:
+    try:
+        getattr(Event, _field).__doc__ = _doc
+    except AttributeError:  # Python 2.7: property docs are read-only
+        pass
+
+# struct inotify_event, inotify(7): int wd; uint32_t mask, cookie, len; char name[len]
+_EVENT_FMT = 'iIII'
+_EVENT_SIZE = struct.calcsize(_EVENT_FMT)
+_EVENT_HEADER = struct.Struct(_EVENT_FMT)
+_EVENTFD_ONE = struct.pack('=Q', 1)
+
+
+class INotify(FileIO):
+
+    #: The inotify file descriptor returned by ``inotify_init1()``. Use it with
+    #: ``os.read`` and :func:`parse_events` if you prefer; also :meth:`fileno`.
+    fd = property(FileIO.fileno)
+
+    def __init__(self, inheritable=False, nonblocking=False, closefd=True):
+        """Create an inotify instance; wraps ``inotify_init1()``.
+
+        Also usable as a context manager that closes it, and wherever a file with
+        ``fileno()`` is expected (``select``, ``selectors``, asyncio's
+        ``add_reader``).
+
+        Args:
+            inheritable (bool): whether child processes inherit the descriptor. The
+                default, ``False``, passes ``IN_CLOEXEC``.
+            nonblocking (bool): pass ``IN_NONBLOCK``. :meth:`read` is unaffected;
+                other reads of :attr:`fd` with nothing queued raise
+                ``BlockingIOError`` (Python 2: ``OSError`` with ``EAGAIN``).
+            closefd (bool): whether :meth:`close` (and garbage collection) closes
+                the descriptor, as for ``io.FileIO``.
+
+        Raises:
+            OSError: the kernel's error, unchanged: ``EMFILE`` when the instance
+                limit ``/proc/sys/fs/inotify/max_user_instances`` (the message says
+                so) or the process's descriptor limit is reached; ``ENOSYS`` off
+                Linux.
+        """
+        init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
+        FileIO.__init__(self, _libc_call('inotify_init1', (init_flags,)), mode='rb',
+                        closefd=closefd)
+        try:
+            # eventfd(2): written by close() to wake the threads waiting in read().
+            self._wake = _libc_call('eventfd', (0, _CLOEXEC | _NONBLOCK))
+        except BaseException:
+            FileIO.close(self)
+            raise
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._users = []  # the threads inside read(), by get_ident()
+        self._closing = False
+        self._poller = select.poll()  # kept for subclasses written for 1.3
+        self._poller.register(self.fileno())
+
+    def add_watch(self, path, mask):
+        """Watch ``path`` for the events in ``mask``; wraps ``inotify_add_watch()``.
+
+        Args:
+            path (str, bytes or os.PathLike): the file or directory to watch,
+                encoded with ``os.fsencode()``.
+            mask (int): the :class:`flags` to watch for, OR-ed together.
+
+        Returns:
+            int: the watch descriptor; the same one again for a path already
+            watched (whose mask is replaced, or extended with ``MASK_ADD``).
+
+        Raises:
+            TypeError: ``path`` or ``mask`` is of the wrong type.
+            ValueError: ``path`` contains a NUL byte, or ``mask`` does not fit in
+                32 unsigned bits.
+            OSError: the kernel's error, unchanged, naming ``path``: ``ENOENT``,
+                ``EACCES``, ``ENOTDIR`` (``ONLYDIR`` on a file), ``EEXIST``
+                (``MASK_CREATE`` on a watched path), ``EINVAL`` (no event in
+                ``mask``), ``ENOSPC`` (the watch limit
+                ``/proc/sys/fs/inotify/max_user_watches``; the message says so).
+        """
+        path = _fspath(path)
+        args = (self.fileno(), _encode(path), _uint32(mask))
+        with self._lock:
+            return _libc_call('inotify_add_watch', args, path)
+
+    def rm_watch(self, wd):
+        """Stop watching ``wd``; wraps ``inotify_rm_watch()``, which queues ``IGNORED``.
+
+        Args:
+            wd (int): a watch descriptor returned by :meth:`add_watch`.
+
+        Raises:
+            TypeError: ``wd`` is not an int.
+            OSError: ``EINVAL`` if ``wd`` is not a watch of this instance.
+        """
+        wd = int(index(wd))
+        if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; nothing else is a watch
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        with self._lock:
+            _libc_call('inotify_rm_watch', (self.fileno(), wd))
+
+    def read(self, timeout=None, read_delay=None):
+        """Read the queued events, waiting for some with ``poll()`` if there are none.
+
+        Any number of threads may read at once: each event goes to one of them,
+        whole. :meth:`close` from another thread wakes them all, with ``[]``.
+
+        Args:
+            timeout (int or float): milliseconds to wait when nothing is queued.
+                ``None`` (the default) or negative: until events arrive. ``0``:
+                return at once.
+            read_delay (int or float): when nothing was queued at the call,
+                milliseconds to wait after the first event arrives, so that more
+                gather (and the kernel merges repeats) before they are read.
+
+        Returns:
+            list[Event]: every event queued at that moment, in the kernel's order;
+            ``[]`` on timeout or when :meth:`close` was called meanwhile.
+
+        Raises:
+            TypeError: ``timeout`` or ``read_delay`` is not a number.
+            ValueError: the instance is closed.
+        """
+        deadline = _deadline(timeout)
+        delay = _seconds(read_delay, 'read_delay')
+        with self._lock:
+            if self._closing or self.closed:
+                raise ValueError('I/O operation on closed file')
+            self._users.append(get_ident())
+        try:
+            data = self._readall()
+            while not data and timeout != 0 and self._wait(deadline, delay):
+                data = self._readall()
+        finally:
+            self._leave()
+        return parse_events(data)
+
+    def close(self):
+        """Close the descriptor, and with it every watch; calling it again does nothing.
+
+        Threads waiting in :meth:`read` wake at once and return ``[]``; the
+        descriptor is closed once none of them is using it.
+        """
+        lock = getattr(self, '_lock', None)
+        if lock is None:  # __init__ failed, or has not run
+            return FileIO.close(self)
+        with lock:
+            if not self._closing:
+                self._closing = True
+                os.write(self._wake, _EVENTFD_ONE)
+            me = get_ident()
+            while [user for user in self._users if user != me]:
+                self._idle.wait()
+            # From a signal handler interrupting this thread's read(), the read
+            # closes on its way out; otherwise nobody is using the descriptor.
+            if me not in self._users:
+                self._close_now()
+
+    def _readall(self):
+        """All the bytes queued, sized with ``FIONREAD``; b'' when none (or closing)."""
+        with self._lock:
+            if self._closing:
+                return b''
+            size = struct.unpack('i', ioctl(self.fileno(), FIONREAD, b'\0\0\0\0'))[0]
+            # Never read(fd, 0): inotify(7) blocks then fails with EINVAL on it.
+            return os.read(self.fileno(), size) if size else b''
+
+    def _wait(self, deadline, delay):
+        """Wait for events until ``deadline``, then ``delay`` more; False if none."""
+        if self._closing:  # close() from a signal handler, before this read began
+            return False
+        poller = select.poll()  # one per wait: two threads may not share a poll
+        poller.register(self.fileno(), select.POLLIN)
+        poller.register(self._wake, select.POLLIN)
+        if not _poll(poller, deadline) or self._closing:
+            return False
+        if delay and delay > 0:
+            poller.unregister(self.fileno())
+            _poll(poller, _monotonic() + delay)
+        return not self._closing
+
+    def _leave(self):
+        with self._lock:
+            self._users.remove(get_ident())
+            if self._closing:
+                self._idle.notify_all()
+                if not self._users:
+                    self._close_now()
+
+    def _close_now(self):
+        if self._wake >= 0:
+            os.close(self._wake)
+            self._wake = -1
+        FileIO.close(self)
+
+
+def _seconds(milliseconds, name):
+    """``milliseconds`` (a number, or None) in seconds."""
+    if milliseconds is None:
+        return None
+    if not isinstance(milliseconds, numbers.Real):
+        raise TypeError('%s must be a number of milliseconds or None, not %r'
+                        % (name, milliseconds))
+    return milliseconds / 1000.0
+
+
+def _deadline(timeout):
+    """The ``_monotonic()`` time at which ``timeout`` (ms) ends; None for never."""
+    seconds = _seconds(timeout, 'timeout')
+    if seconds is None or seconds < 0:
+        return None
+    return _monotonic() + seconds
+
+
+def _poll(poller, deadline):
+    """``poller.poll()`` until ``deadline``, through signals; whether any fd is ready."""
+    while True:
+        if deadline is None:
+            timeout = -1
+        else:
+            timeout = max(0, int(-(-(deadline - _monotonic()) * 1000 // 1)))
+        try:
+            return bool(poller.poll(timeout))
+        except select.error as e:  # Python 2.7 does not retry EINTR (PEP 475 does)
+            if e.args[0] != errno.EINTR:
+                raise
+
+
+def parse_events(data):
+    """Unpack the events in ``data``, bytes read from an inotify descriptor.
+
+    Args:
+        data (bytes): a sequence of ``struct inotify_event``, as ``read()`` of an
+            inotify descriptor returns them.
+
+    Returns:
+        list[Event]: the events, in order.
+
+    Raises:
+        ValueError: ``data`` is truncated or malformed (the message names the
+            offset of the event at fault).
+    """
+    if type(data) is not bytes:  # bytearray, memoryview, mmap: slices must be bytes
+        data = memoryview(data).tobytes()
+    events = []
+    append = events.append
+    unpack_from = _EVENT_HEADER.unpack_from
+    new = tuple.__new__
+    end = len(data)
+    offset = 0
+    while offset < end:
+        start = offset + _EVENT_SIZE
+        if start > end:
+            raise ValueError('truncated inotify event at offset %d of %d bytes: %d '
+                             'header bytes missing' % (offset, end, start - end))
+        wd, mask, cookie, size = unpack_from(data, offset)
+        if start + size > end:
+            raise ValueError('truncated inotify event at offset %d of %d bytes: its '
+                             'name of %d bytes runs past the end' % (offset, end, size))
+        name = data[start:start + size].rstrip(b'\0')
+        if _DECODE_NAMES:
+            name = name.decode(_FS_ENCODING, _FS_ERRORS)
+        append(new(Event, (wd, mask, cookie, name)))
+        offset = start + size
+    return events
+
+
+class flags(IntEnum):
+    """The inotify flags of ``<sys/inotify.h>``, without their ``IN_`` prefix.
+
+    OR them into the ``mask`` of :meth:`INotify.add_watch`, and test them against
+    an :attr:`Event.mask`. They print as their name: ``flags.CREATE``.
+    """
+
+    __str__ = Enum.__str__  # Python 3.11 made IntEnum print as an int
+
+    ACCESS = 0x00000001  #: file was accessed (entries of a watched directory too)
+    MODIFY = 0x00000002  #: file was modified (written, truncated)
+    ATTRIB = 0x00000004  #: metadata changed: permissions, timestamps, links, owner
+    CLOSE_WRITE = 0x00000008  #: a file opened for writing was closed
+    CLOSE_NOWRITE = 0x00000010  #: a file or directory not opened for writing closed
+    OPEN = 0x00000020  #: file or directory was opened
+    MOVED_FROM = 0x00000040  #: an entry was moved out of a watched directory
+    MOVED_TO = 0x00000080  #: an entry was moved into a watched directory
+    CREATE = 0x00000100  #: an entry was created in a watched directory
+    DELETE = 0x00000200  #: an entry was deleted from a watched directory
+    DELETE_SELF = 0x00000400  #: the watched file or directory itself was deleted
+    MOVE_SELF = 0x00000800  #: the watched file or directory itself was moved
+
+    UNMOUNT = 0x00002000  #: the filesystem holding the watched object was unmounted
+    Q_OVERFLOW = 0x00004000  #: the event queue overflowed (the event's wd is -1)
+    IGNORED = 0x00008000  #: the watch was removed: rm_watch, deletion or unmount
+
+    ONLYDIR = 0x01000000  #: add_watch: watch the path only if it is a directory
+    DONT_FOLLOW = 0x02000000  #: add_watch: do not follow the path if a symlink
+    EXCL_UNLINK = 0x04000000  #: add_watch: no events for entries once unlinked
+    MASK_CREATE = 0x10000000  #: add_watch: fail with EEXIST if already watched
+    MASK_ADD = 0x20000000  #: add_watch: add to an existing watch's mask
+    ISDIR = 0x40000000  #: the event's subject is a directory
+    ONESHOT = 0x80000000  #: add_watch: remove the watch after its first event
+
+    @classmethod
+    def from_mask(cls, mask):
+        """The flags set in ``mask``, in the order of their values.
+
+        Args:
+            mask (int): an :attr:`Event.mask`, or flags OR-ed together.
+
+        Returns:
+            list[flags]: every flag whose bit is set in ``mask``.
+        """
+        return [flag for flag in cls.__members__.values() if flag & mask]
+
+
+class masks(IntEnum):
+    """Convenience masks: :class:`flags` OR-ed together."""
+
+    __str__ = Enum.__str__  # Python 3.11 made IntEnum print as an int
+
+    CLOSE = flags.CLOSE_WRITE | flags.CLOSE_NOWRITE  #: either CLOSE_* event
+    MOVE = flags.MOVED_FROM | flags.MOVED_TO  #: either MOVED_* event
+    #: all twelve events, ACCESS to MOVE_SELF
+    ALL_EVENTS = (flags.ACCESS | flags.MODIFY | flags.ATTRIB | flags.CLOSE_WRITE |
+                  flags.CLOSE_NOWRITE | flags.OPEN | flags.MOVED_FROM |
+                  flags.MOVED_TO | flags.CREATE | flags.DELETE | flags.DELETE_SELF |
+                  flags.MOVE_SELF)

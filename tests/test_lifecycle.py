@@ -1,0 +1,151 @@
+"""Creating, inheriting, closing and collecting instances; no descriptor leaks."""
+import errno
+import fcntl
+import gc
+import os
+import resource
+import subprocess
+import sys
+import weakref
+
+import pytest
+
+from conftest import open_fds
+from inotify_simple import INotify
+from inotify_simple import flags
+
+
+def child_sees(fd):
+    """Whether a child process, run with every descriptor left open, has ``fd``."""
+    code = 'import os, sys; sys.stdout.write(str(os.path.exists("/proc/self/fd/%d")))'
+    kwargs = {} if sys.version_info[0] == 2 else {'pass_fds': ()}
+    return subprocess.check_output([sys.executable, '-c', code % fd],
+                                   close_fds=False, **kwargs) == b'True'
+
+
+def test_fd_and_fileno_are_the_descriptor(inotify):
+    assert inotify.fd == inotify.fileno()
+    assert os.readlink('/proc/self/fd/%d' % inotify.fd) == 'anon_inode:inotify'
+
+
+def test_not_inheritable_by_default_sets_close_on_exec():
+    with INotify() as inotify:
+        assert fcntl.fcntl(inotify.fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+        assert not child_sees(inotify.fd)
+
+
+def test_inheritable_reaches_a_child_across_exec():
+    with INotify(inheritable=True) as inotify:
+        assert not fcntl.fcntl(inotify.fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+        assert child_sees(inotify.fd)
+
+
+def test_blocking_by_default(inotify):
+    assert not fcntl.fcntl(inotify.fd, fcntl.F_GETFL) & os.O_NONBLOCK
+
+
+def test_nonblocking_makes_a_bare_read_raise_eagain():
+    with INotify(nonblocking=True) as inotify:
+        assert fcntl.fcntl(inotify.fd, fcntl.F_GETFL) & os.O_NONBLOCK
+        with pytest.raises(OSError) as info:
+            os.read(inotify.fd, 4096)
+        assert info.value.errno == errno.EAGAIN
+        assert inotify.read(timeout=0) == []
+
+
+def test_close_closes_the_descriptor_and_twice_is_harmless():
+    inotify = INotify()
+    fd = inotify.fd
+    inotify.close()
+    assert inotify.closed
+    assert fd not in open_fds()
+    inotify.close()
+    with pytest.raises(ValueError):
+        inotify.fileno()
+
+
+def test_the_context_manager_returns_the_instance_and_closes_it():
+    with INotify() as inotify:
+        assert isinstance(inotify, INotify)
+        fd = inotify.fd
+    assert inotify.closed
+    assert fd not in open_fds()
+
+
+def test_closefd_false_leaves_the_descriptor_open():
+    inotify = INotify(closefd=False)
+    fd = inotify.fd
+    inotify.close()
+    assert inotify.closed
+    try:
+        assert os.readlink('/proc/self/fd/%d' % fd) == 'anon_inode:inotify'
+    finally:
+        os.close(fd)
+
+
+def test_garbage_collection_closes_the_descriptor():
+    inotify = INotify()
+    fd = inotify.fd
+    ref = weakref.ref(inotify)
+    del inotify
+    gc.collect()
+    assert ref() is None
+    assert fd not in open_fds()
+
+
+def test_read_after_close_raises_value_error():
+    inotify = INotify()
+    inotify.close()
+    for timeout in (None, 0, 10):
+        with pytest.raises(ValueError):
+            inotify.read(timeout=timeout)
+
+
+def test_operations_after_close_raise_value_error():
+    inotify = INotify()
+    inotify.close()
+    with pytest.raises(ValueError):
+        inotify.add_watch('.', flags.CREATE)
+    with pytest.raises(ValueError):
+        inotify.rm_watch(1)
+
+
+def test_the_instance_limit_gives_emfile_that_names_it(limit):
+    instances = []
+    limit('max_user_instances', 4)
+    try:
+        with pytest.raises(OSError) as info:
+            for _ in range(10):
+                instances.append(INotify())
+        fds = open_fds()
+    finally:
+        for inotify in instances:
+            inotify.close()
+    assert info.value.errno == errno.EMFILE
+    assert 'max_user_instances' in str(info.value)
+    assert '(now 4)' in str(info.value)
+    assert len(fds) == len(open_fds()) + 2 * len(instances)  # a failure leaks nothing
+
+
+def test_the_process_descriptor_limit_is_not_mislabelled():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fillers = []
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(open_fds()) + 1, hard))
+    try:
+        try:
+            while True:
+                fillers.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError as e:
+            assert e.errno == errno.EMFILE
+        with pytest.raises(OSError) as info:
+            INotify()
+        os.close(fillers.pop())  # room for the inotify, none for the eventfd
+        with pytest.raises(OSError) as second:
+            INotify()
+    finally:
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    for error in (info.value, second.value):
+        assert error.errno == errno.EMFILE
+        assert 'max_user_instances' not in str(error)
