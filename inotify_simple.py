@@ -152,7 +152,7 @@ _EVENT_FIELD_DOCS = [
 for _field, _doc in _EVENT_FIELD_DOCS:
     try:
         getattr(Event, _field).__doc__ = _doc
-    except AttributeError:  # Python 2.7: property docs are read-only
+    except (AttributeError, TypeError):  # Python 2.7: property docs are read-only
         pass
 
 # struct inotify_event, inotify(7): int wd; uint32_t mask, cookie, len; char name[len]

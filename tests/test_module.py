@@ -100,8 +100,8 @@ def test_imports_where_there_is_no_fcntl_termios_or_poll():
             'sys.modules["fcntl"] = sys.modules["termios"] = None\n'
             'del select.poll\n'
             'import inotify_simple as m\n'
-            'print(m.parse_events(b"\\x01\\0\\0\\0\\0\\1\\0\\0" + bytes(8)), '
-            'm.flags.CREATE | m.masks.MOVE, m.Event(1, 2, 3, "x").name)')
+            'print("%s %s %s" % (m.parse_events(b"\\1\\0\\0\\0\\0\\1" + b"\\0" * 10),\n'
+            '                   m.flags.CREATE | m.masks.MOVE, m.Event(1, 2, 3, "x").name))')
     assert run_python(code) == "[Event(wd=1, mask=256, cookie=0, name='')] 448 x"
 
 

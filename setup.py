@@ -1,0 +1,48 @@
+import io
+import os
+import re
+
+from setuptools import setup
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(name):
+    with io.open(os.path.join(here, name), encoding='utf-8') as f:
+        return f.read()
+
+
+version = re.search(r"^__version__ = '([^']+)'", read('inotify_simple.py'), re.M)
+
+setup(
+    name='inotify_simple',
+    version=version.group(1),
+    description='A simple wrapper around Linux inotify: its calls through ctypes',
+    long_description=read('README.md'),
+    long_description_content_type='text/markdown',
+    license='BSD-2-Clause',
+    py_modules=['inotify_simple'],
+    install_requires=['enum34; python_version < "3.4"'],
+    python_requires='>=2.7, !=3.0.*, !=3.1.*',
+    classifiers=[
+        'Development Status :: 5 - Production/Stable',
+        'Intended Audience :: Developers',
+        'License :: OSI Approved :: BSD License',
+        'Operating System :: POSIX :: Linux',
+        'Programming Language :: Python',
+        'Programming Language :: Python :: 2',
+        'Programming Language :: Python :: 2.7',
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3.6',
+        'Programming Language :: Python :: 3.7',
+        'Programming Language :: Python :: 3.8',
+        'Programming Language :: Python :: 3.9',
+        'Programming Language :: Python :: 3.10',
+        'Programming Language :: Python :: 3.11',
+        'Programming Language :: Python :: 3.12',
+        'Programming Language :: Python :: 3.13',
+        'Programming Language :: Python :: Implementation :: CPython',
+        'Programming Language :: Python :: Implementation :: PyPy',
+        'Topic :: System :: Filesystems',
+    ],
+)
