@@ -60,6 +60,7 @@ _libc = None
 # eventfd(2)'s EFD_CLOEXEC and EFD_NONBLOCK. Python 2.7's os has no O_CLOEXEC.
 _CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)
 _NONBLOCK = os.O_NONBLOCK
+_MAX_POLL = 2 ** 31 - 1  # poll()'s longest timeout, in ms; longer waits poll again
 _WATCHES = '/proc/sys/fs/inotify/max_user_watches'
 _INSTANCES = '/proc/sys/fs/inotify/max_user_instances'
 
@@ -365,15 +366,19 @@ def _deadline(timeout):
 def _poll(poller, deadline):
     """``poller.poll()`` until ``deadline``, through signals; whether any fd is ready."""
     while True:
-        if deadline is None:
-            timeout = -1
-        else:
-            timeout = max(0, int(-(-(deadline - _monotonic()) * 1000 // 1)))
+        timeout = None
+        if deadline is not None:  # in whole ms, rounded up, as poll() takes them
+            timeout = min(max(0, int(-((_monotonic() - deadline) * 1000 // 1))),
+                          _MAX_POLL)
         try:
-            return bool(poller.poll(timeout))
+            if poller.poll(timeout):
+                return True
         except select.error as e:  # Python 2.7 does not retry EINTR (PEP 475 does)
             if e.args[0] != errno.EINTR:
                 raise
+            continue
+        if deadline is not None and _monotonic() >= deadline:
+            return False
 
 
 def parse_events(data):

@@ -149,3 +149,16 @@ def test_the_process_descriptor_limit_is_not_mislabelled():
     for error in (info.value, second.value):
         assert error.errno == errno.EMFILE
         assert 'max_user_instances' not in str(error)
+
+
+def test_the_descriptor_that_wakes_readers_is_close_on_exec_and_closed_with_it():
+    before = open_fds()
+    inotify = INotify()
+    added = dict((fd, target) for fd, target in open_fds().items() if fd not in before)
+    assert sorted(added.values()) == ['anon_inode:[eventfd]', 'anon_inode:inotify']
+    for fd in added:
+        assert fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+        assert not child_sees(fd)
+    inotify.close()
+    assert not set(added) & set(open_fds())
+

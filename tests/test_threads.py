@@ -144,3 +144,13 @@ def test_add_and_rm_watch_from_other_threads_while_reading(tmp):
         inotify.rm_watch(wd)
         reader.join(WAIT)
         assert results == [[(wd, flags.IGNORED, 0, '')]]
+
+
+def test_a_timeout_longer_than_poll_takes_still_waits(inotify):
+    # poll() takes at most 2**31 - 1 ms; a longer timeout must not raise
+    def close_once_waiting():
+        wait_for(lambda: waiting_readers(inotify) == 1)
+        inotify.close()
+    closer = start(close_once_waiting)
+    assert inotify.read(timeout=10 ** 12) == []
+    closer.join(WAIT)
