@@ -66,16 +66,17 @@ _INSTANCES = '/proc/sys/fs/inotify/max_user_instances'
 
 
 def _load_libc():
+    """The C library; None where there is none to be had."""
     # dlopen(NULL) finds the interpreter's own C library, glibc or musl, without
-    # running ldconfig or gcc the way ctypes.util.find_library() does.
-    libc = ctypes.CDLL(None, use_errno=True)
-    if not hasattr(libc, 'inotify_init1'):  # a statically linked interpreter
-        try:
-            from ctypes.util import find_library
-            libc = ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=True)
-        except Exception:  # RuntimeError on some NAS builds, OSError off Linux:
-            pass           # either way the missing function raises ENOSYS below
-    return libc
+    # running ldconfig or gcc as ctypes.util.find_library() does.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if hasattr(libc, 'inotify_init1'):
+            return libc
+        from ctypes.util import find_library  # a statically linked interpreter
+        return ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=True)
+    except Exception:  # RuntimeError from find_library() on some NAS builds, and
+        return None    # OSError or TypeError off Linux: _libc_call raises ENOSYS
 
 
 def _libc_call(name, args, path=None):
