@@ -144,3 +144,36 @@ def python(code, *args, **kwargs):
         [MODULE_DIR] + [p for p in [os.environ.get('PYTHONPATH')] if p])
     return subprocess.check_output([sys.executable, '-c', code] + list(args),
                                    env=env, **kwargs).decode()
+
+
+def thread_id():
+    """The kernel's id of the calling thread (threading.get_native_id() is 3.8+)."""
+    return int(os.readlink('/proc/thread-self').split('/')[-1])
+
+
+# poll() and ppoll() on x86_64, ppoll() on aarch64: the calls select.poll makes
+POLL_CALLS = {'x86_64': ('7', '271'), 'aarch64': ('73',)}.get(os.uname()[4])
+
+
+def polling(tid, nfds):
+    """Whether thread ``tid`` is blocked in poll() on ``nfds`` descriptors.
+
+    read() polls the inotify descriptor and its wake-up one (2), then, during its
+    read_delay, the wake-up one alone (1).
+    """
+    if POLL_CALLS is None:
+        pytest.skip('which system call is poll() is not known on this machine')
+    try:
+        with open('/proc/self/task/%d/syscall' % tid) as f:
+            fields = f.read().split()
+    except (IOError, OSError):  # the thread has ended
+        return False
+    return fields[0] in POLL_CALLS and int(fields[2], 16) == nfds
+
+
+def wait_for(condition):
+    """Wait for ``condition()`` to come true; fail if it does not within WAIT."""
+    deadline = time.time() + WAIT
+    while not condition():
+        assert time.time() < deadline, 'gave up waiting for %r' % condition
+        time.sleep(0.001)

@@ -8,7 +8,10 @@ import pytest
 
 from conftest import WAIT
 from conftest import fence
+from conftest import polling
+from conftest import thread_id
 from conftest import touch
+from conftest import wait_for
 from inotify_simple import Event
 from inotify_simple import flags
 
@@ -88,12 +91,16 @@ def test_queued_events_come_without_waiting_for_read_delay(inotify, tmp):
 
 def test_read_delay_waits_after_the_first_event_and_gathers_more(inotify, tmp):
     inotify.add_watch(tmp, flags.CREATE)
+    tids, results = [], []
 
-    def burst():
+    def reader():
+        tids.append(thread_id())
+        results.append(timed(inotify.read, read_delay=1000))
+    with later(reader):
+        wait_for(lambda: tids and polling(tids[0], 2))  # nothing queued at the call
         for name in 'abc':
             touch(os.path.join(tmp, name))
-    with later(burst):
-        events, elapsed = timed(inotify.read, read_delay=1000)
+    (events, elapsed), = results
     assert [e.name for e in events] == ['a', 'b', 'c']
     assert 1.0 <= elapsed < WAIT + 1
 

@@ -7,6 +7,9 @@ import pytest
 
 from conftest import WAIT
 from conftest import open_fds
+from conftest import polling
+from conftest import thread_id
+from conftest import wait_for
 from conftest import touch
 from inotify_simple import INotify
 from inotify_simple import flags
@@ -19,14 +22,6 @@ def start(target, *args):
     thread.daemon = True  # a hung reader must not hang the suite: the test fails
     thread.start()
     return thread
-
-
-def wait_for(condition):
-    """Wait for ``condition()``: it must come true within WAIT seconds."""
-    deadline = now() + WAIT
-    while not condition():
-        assert now() < deadline, 'gave up waiting for %r' % condition
-        time.sleep(0.001)
 
 
 def waiting_readers(inotify):
@@ -113,14 +108,18 @@ def test_close_wakes_every_blocked_reader_with_an_empty_list(tmp, closefd):
 def test_close_wakes_a_reader_waiting_out_its_read_delay(tmp):
     inotify = INotify()
     inotify.add_watch(tmp, flags.CREATE)
-    results = []
-    reader = start(lambda: results.append(inotify.read(read_delay=3600 * 1000)))
-    wait_for(lambda: waiting_readers(inotify) == 1)
+    tids, results = [], []
+
+    def reader():
+        tids.append(thread_id())
+        results.append(inotify.read(read_delay=3600 * 1000))
+    thread = start(reader)
+    wait_for(lambda: tids and polling(tids[0], 2))
     touch(os.path.join(tmp, 'a'))
-    time.sleep(0.05)  # not synchronisation: gives the reader time to enter the delay
+    wait_for(lambda: polling(tids[0], 1))
     inotify.close()
-    reader.join(WAIT)
-    assert not reader.is_alive()
+    thread.join(WAIT)
+    assert not thread.is_alive()
     assert results == [[]]
 
 
@@ -148,8 +147,10 @@ def test_add_and_rm_watch_from_other_threads_while_reading(tmp):
 
 def test_a_timeout_longer_than_poll_takes_still_waits(inotify):
     # poll() takes at most 2**31 - 1 ms; a longer timeout must not raise
+    tid = thread_id()
+
     def close_once_waiting():
-        wait_for(lambda: waiting_readers(inotify) == 1)
+        wait_for(lambda: polling(tid, 2))
         inotify.close()
     closer = start(close_once_waiting)
     assert inotify.read(timeout=10 ** 12) == []
