@@ -162,6 +162,8 @@ _EVENT_FMT = 'iIII'
 _EVENT_SIZE = struct.calcsize(_EVENT_FMT)
 _EVENT_HEADER = struct.Struct(_EVENT_FMT)
 _EVENTFD_ONE = struct.pack('=Q', 1)
+_UNIFORM_MIN = 8 * _EVENT_SIZE  # fewer events parse faster one at a time
+_iter_unpack = getattr(struct, 'iter_unpack', None)  # Python 3.4+
 
 
 class INotify(FileIO):
@@ -398,27 +400,59 @@ def parse_events(data):
     """
     if type(data) is not bytes:  # bytearray, memoryview, mmap: slices must be bytes
         data = memoryview(data).tobytes()
+    end = len(data)
+    if end >= _UNIFORM_MIN and _iter_unpack:
+        # A burst of events whose names have one padded length (short names pad to
+        # 16 bytes; no name is 0): unpack them all at once, when that is so.
+        size = _EVENT_HEADER.unpack_from(data, 0)[3]
+        step = _EVENT_SIZE + size
+        if not end % step and not step % 4 and memoryview(data).cast('I')[
+                3::step // 4].tolist().count(size) == end // step:
+            return _parse_uniform(data, size)
+    return _parse(data)
+
+
+def _parse(data):
+    """:func:`parse_events`, one event at a time."""
     events = []
     append = events.append
     unpack_from = _EVENT_HEADER.unpack_from
     new = tuple.__new__
     end = len(data)
-    offset = 0
-    while offset < end:
-        start = offset + _EVENT_SIZE
-        if start > end:
-            raise ValueError('truncated inotify event at offset %d of %d bytes: %d '
-                             'header bytes missing' % (offset, end, start - end))
-        wd, mask, cookie, size = unpack_from(data, offset)
-        if start + size > end:
-            raise ValueError('truncated inotify event at offset %d of %d bytes: its '
-                             'name of %d bytes runs past the end' % (offset, end, size))
-        name = data[start:start + size].rstrip(b'\0')
-        if _DECODE_NAMES:
-            name = name.decode(_FS_ENCODING, _FS_ERRORS)
-        append(new(Event, (wd, mask, cookie, name)))
-        offset = start + size
+    offset = start = 0
+    raw, name = b'', ''  # consecutive events often name one file: decode it once
+    try:
+        while offset < end:
+            wd, mask, cookie, size = unpack_from(data, offset)
+            start = offset + _EVENT_SIZE
+            offset = start + size
+            if data[start:offset] != raw:
+                raw = data[start:offset]
+                name = raw.rstrip(b'\0')
+                if _DECODE_NAMES:
+                    name = name.decode(_FS_ENCODING, _FS_ERRORS)
+            append(new(Event, (wd, mask, cookie, name)))
+    except struct.error:
+        raise ValueError('truncated inotify event at offset %d of %d bytes: only %d '
+                         'of its %d header bytes' % (offset, end, end - offset,
+                                                     _EVENT_SIZE))
+    if offset > end:
+        raise ValueError('truncated inotify event at offset %d of %d bytes: its name '
+                         'of %d bytes runs past the end' % (start - _EVENT_SIZE, end,
+                                                            offset - start))
     return events
+
+
+def _parse_uniform(data, size):
+    """:func:`parse_events` of events whose names all take ``size`` bytes (Python 3)."""
+    new = tuple.__new__
+    if not size:
+        return [new(Event, (wd, mask, cookie, ''))
+                for wd, mask, cookie, _ in _iter_unpack(_EVENT_FMT, data)]
+    return [new(Event, (wd, mask, cookie,
+                        raw.rstrip(b'\0').decode(_FS_ENCODING, _FS_ERRORS)))
+            for wd, mask, cookie, _, raw in _iter_unpack(_EVENT_FMT + '%ds' % size,
+                                                          data)]
 
 
 class flags(IntEnum):

@@ -1,5 +1,6 @@
 """parse_events on hand-packed bytes: no kernel needed."""
 import os
+import random
 import struct
 import sys
 
@@ -86,3 +87,71 @@ def test_bytearray_and_memoryview_parse_like_bytes():
     data = pack(1, 256, 0, b'foo') + pack(2, 512, 0)
     assert parse_events(bytearray(data)) == parse_events(data)
     assert parse_events(memoryview(data)) == parse_events(data)
+
+
+def reference(data):
+    """parse_events as plainly as it can be written."""
+    events = []
+    offset = 0
+    while offset < len(data):
+        wd, mask, cookie, size = struct.unpack('iIII', data[offset:offset + 16])
+        name = data[offset + 16:offset + 16 + size].rstrip(b'\0')
+        events.append(Event(wd, mask, cookie, text(name)))
+        offset += 16 + size
+    return events
+
+
+def headers(data):
+    """The 16 header bytes of each event in ``data``."""
+    offset = 0
+    while offset < len(data):
+        yield data[offset:offset + 16]
+        offset += 16 + struct.unpack_from('iIII', data, offset)[3]
+
+
+def random_event(rng, size=None, length=None):
+    """A packed event with random fields, as the kernel pads it unless ``size``."""
+    if length is None:
+        length = rng.randint(0, 255)
+    name = bytes(bytearray(rng.choice(range(1, 256)) for _ in range(length)))
+    if size is None:
+        size = (length // 16 + 1) * 16 if length else 0
+    return pack(rng.choice([-1, 1, rng.randint(-2 ** 31, 2 ** 31 - 1)]),
+                rng.choice([0x100, 0x40000100, 0x80008000, rng.randint(0, 2 ** 32 - 1)]),
+                rng.choice([0, rng.randint(0, 2 ** 32 - 1)]), name[:size], size)
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_fast_paths_parse_exactly_as_the_plain_loop(seed):
+    import inotify_simple
+    rng = random.Random(seed)
+    buffers = [
+        # varied name lengths: 0 to 255, kernel padding
+        b''.join(random_event(rng) for _ in range(rng.randint(1, 60))),
+        # one padded length for all: the uniform fast path, names of any length in it
+        b''.join(random_event(rng, size=16 * (seed % 5), length=rng.randint(
+            0, max(0, 16 * (seed % 5) - 1))) for _ in range(rng.randint(8, 80))),
+        # no names at all
+        b''.join(random_event(rng, length=0) for _ in range(rng.randint(8, 80))),
+        # sizes that are not multiples of 4 or 16
+        b''.join(random_event(rng, size=seed % 7 + 1, length=seed % 7)
+                 for _ in range(rng.randint(8, 40))),
+    ]
+    for data in buffers:
+        expected = reference(data)
+        assert inotify_simple._parse(data) == expected
+        assert parse_events(data) == expected
+        sizes = set(struct.unpack('iIII', e)[3] for e in headers(data))
+        if len(sizes) == 1 and hasattr(struct, 'iter_unpack'):  # Python 3.4+
+            assert inotify_simple._parse_uniform(data, sizes.pop()) == expected
+
+
+@pytest.mark.parametrize('size', [0, 16, 32])
+def test_a_truncated_uniform_burst_raises_the_same_clear_error(size):
+    data = b''.join(pack(i, 256, 0, b'x' * (size and size - 1), size)
+                    for i in range(20))
+    assert len(parse_events(data)) == 20
+    for cut in (1, 8, 16 + size - 1):
+        with pytest.raises(ValueError) as info:
+            parse_events(data[:-cut])
+        assert 'offset %d' % (19 * (16 + size)) in str(info.value)
