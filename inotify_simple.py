@@ -23,11 +23,13 @@ if sys.version_info[0] >= 3:
     # Python < 3.6 has no getfilesystemencodeerrors(); os.fsencode() used this there.
     _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
     _DECODE_NAMES = True
+    _NUL = 0  # bytes contain ints: b'\0' in path would take ten times as long
 else:  # Python 2.7: names stay bytes; unicode paths are encoded strictly
     _text = unicode  # noqa: F821
     _FS_ENCODING = sys.getfilesystemencoding() or 'ascii'
     _FS_ERRORS = 'strict'
     _DECODE_NAMES = False
+    _NUL = b'\0'
 try:
     from os import fspath as _fspath
 except ImportError:  # Python < 3.6
@@ -54,7 +56,7 @@ __version__ = '1.4.0'
 
 __all__ = ['Event', 'INotify', 'flags', 'masks', 'parse_events']
 
-_libc = None
+_libc = _libc_quick = None
 
 # inotify_init1(2): IN_CLOEXEC and IN_NONBLOCK are O_CLOEXEC and O_NONBLOCK; so are
 # eventfd(2)'s EFD_CLOEXEC and EFD_NONBLOCK. Python 2.7's os has no O_CLOEXEC.
@@ -65,36 +67,44 @@ _WATCHES = '/proc/sys/fs/inotify/max_user_watches'
 _INSTANCES = '/proc/sys/fs/inotify/max_user_instances'
 
 
-def _load_libc():
+def _load_libc(use_errno):
     """The C library; None where there is none to be had."""
     # dlopen(NULL) finds the interpreter's own C library, glibc or musl, without
     # running ldconfig or gcc as ctypes.util.find_library() does.
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=use_errno)
         if hasattr(libc, 'inotify_init1'):
             return libc
         from ctypes.util import find_library  # a statically linked interpreter
-        return ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=True)
+        return ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=use_errno)
     except Exception:  # RuntimeError from find_library() on some NAS builds, and
         return None    # OSError or TypeError off Linux: _libc_call raises ENOSYS
 
 
-def _libc_call(name, args, path=None):
-    """Call the C library's ``name(*args)``; raise OSError with its errno on -1."""
-    global _libc
+def _libc_function(name):
+    """The C library's function ``name``, loading the library on first use."""
+    global _libc, _libc_quick
     if _libc is None:
-        _libc = _load_libc()
+        _libc = _load_libc(use_errno=True)
+        # The same functions without errno kept: a call that succeeds costs less
+        # (add_watch's); one that fails is made again through _libc, for errno.
+        _libc_quick = _load_libc(use_errno=False)
     function = getattr(_libc, name, None)
     if function is None:
         raise OSError(errno.ENOSYS, 'inotify is Linux-only: the C library has no '
                       '%s()' % name)
+    return function
+
+
+def _libc_call(function, args, path=None):
+    """Call ``function(*args)``; retry on EINTR, raise OSError with errno on -1."""
     while True:
         rc = function(*args)
         if rc != -1:
             return rc
         err = ctypes.get_errno()
         if err != errno.EINTR:
-            raise OSError(err, _strerror(err, name), path)
+            raise OSError(err, _strerror(err, function.__name__), path)
 
 
 def _strerror(err, name):
@@ -127,18 +137,11 @@ def _can_open_a_file():
 def _encode(path):
     """``path`` as the bytes the kernel will see, checked for NUL bytes."""
     if isinstance(path, _text):
-        path = path.encode(_FS_ENCODING, _FS_ERRORS)
-    if b'\0' in path:
-        raise ValueError('path contains a NUL byte: %r' % path)
-    return path
-
-
-def _uint32(mask):
-    """``mask`` as a plain int, checked to fit the kernel's ``uint32_t``."""
-    mask = int(index(mask))
-    if not 0 <= mask <= 0xFFFFFFFF:
-        raise ValueError('mask %r does not fit in 32 unsigned bits' % mask)
-    return mask
+        if u'\0' not in path:  # encoding adds no NUL; a str is searched faster
+            return path.encode(_FS_ENCODING, _FS_ERRORS)
+    elif _NUL not in path:
+        return path
+    raise ValueError('path contains a NUL byte: %r' % (path,))
 
 
 #: An inotify event: what :meth:`INotify.read` and :func:`parse_events` return.
@@ -195,11 +198,12 @@ class INotify(FileIO):
                 Linux.
         """
         init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
-        FileIO.__init__(self, _libc_call('inotify_init1', (init_flags,)), mode='rb',
-                        closefd=closefd)
+        FileIO.__init__(self, _libc_call(_libc_function('inotify_init1'),
+                                         (init_flags,)), mode='rb', closefd=closefd)
         try:
             # eventfd(2): written by close() to wake the threads waiting in read().
-            self._wake = _libc_call('eventfd', (0, _CLOEXEC | _NONBLOCK))
+            self._wake = _libc_call(_libc_function('eventfd'),
+                                    (0, _CLOEXEC | _NONBLOCK))
         except BaseException:
             FileIO.close(self)
             raise
@@ -232,10 +236,18 @@ class INotify(FileIO):
                 ``mask``), ``ENOSPC`` (the watch limit
                 ``/proc/sys/fs/inotify/max_user_watches``; the message says so).
         """
-        path = _fspath(path)
-        args = (self.fileno(), _encode(path), _uint32(mask))
-        with self._lock:
-            return _libc_call('inotify_add_watch', args, path)
+        if path.__class__ is str and u'\0' not in path:  # the common case, quickly
+            encoded = path.encode(_FS_ENCODING, _FS_ERRORS)
+        else:
+            path = _fspath(path)
+            encoded = _encode(path)
+        if index(mask) >> 32:  # negative, or more than 32 bits (and an int at all)
+            raise ValueError('mask %r does not fit in 32 unsigned bits' % (mask,))
+        wd = _libc_quick.inotify_add_watch(self.fileno(), encoded, mask)
+        if wd != -1:
+            return wd
+        # Failed: again through _libc_call, for its errno, message and EINTR retry.
+        return _libc_call(_libc.inotify_add_watch, (self.fileno(), encoded, mask), path)
 
     def rm_watch(self, wd):
         """Stop watching ``wd``; wraps ``inotify_rm_watch()``, which queues ``IGNORED``.
@@ -250,8 +262,7 @@ class INotify(FileIO):
         wd = int(index(wd))
         if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; nothing else is a watch
             raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        with self._lock:
-            _libc_call('inotify_rm_watch', (self.fileno(), wd))
+        _libc_call(_libc.inotify_rm_watch, (self.fileno(), wd))
 
     def read(self, timeout=None, read_delay=None):
         """Read the queued events, waiting for some with ``poll()`` if there are none.
@@ -277,10 +288,13 @@ class INotify(FileIO):
         """
         deadline = _deadline(timeout)
         delay = _seconds(read_delay, 'read_delay')
-        with self._lock:
+        self._lock.acquire()
+        try:
             if self._closing or self.closed:
                 raise ValueError('I/O operation on closed file')
             self._users.append(get_ident())
+        finally:
+            self._lock.release()
         try:
             data = self._readall()
             while not data and timeout != 0 and self._wait(deadline, delay):
@@ -312,12 +326,15 @@ class INotify(FileIO):
 
     def _readall(self):
         """All the bytes queued, sized with ``FIONREAD``; b'' when none (or closing)."""
-        with self._lock:
+        self._lock.acquire()
+        try:
             if self._closing:
                 return b''
             size = struct.unpack('i', ioctl(self.fileno(), FIONREAD, b'\0\0\0\0'))[0]
             # Never read(fd, 0): inotify(7) blocks then fails with EINVAL on it.
             return os.read(self.fileno(), size) if size else b''
+        finally:
+            self._lock.release()
 
     def _wait(self, deadline, delay):
         """Wait for events until ``deadline``, then ``delay`` more; False if none."""
@@ -334,12 +351,15 @@ class INotify(FileIO):
         return not self._closing
 
     def _leave(self):
-        with self._lock:
+        self._lock.acquire()
+        try:
             self._users.remove(get_ident())
             if self._closing:
                 self._idle.notify_all()
                 if not self._users:
                     self._close_now()
+        finally:
+            self._lock.release()
 
     def _close_now(self):
         if self._wake >= 0:

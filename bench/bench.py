@@ -1,0 +1,393 @@
+"""Side-by-side benchmarks of inotify_simple and its peers, in one process.
+
+Each measurement runs in rounds; in every round each library is timed once, in
+an order that rotates from round to round, and its time is divided by ours.
+The table gives the median time per event (or per call) and the median of those
+ratios: above 1.0, the library took longer than ours.
+
+    python bench/bench.py [--quick] [--json FILE]
+
+Peers are imported when they are installed (``bench/run.sh`` installs them):
+upstream inotify_simple (from a folder named by --upstream, so that it does not
+shadow ours), inotifyx and asyncinotify.
+"""
+from __future__ import print_function
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import struct
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import inotify_simple  # noqa: E402
+from inotify_simple import INotify  # noqa: E402
+from inotify_simple import flags  # noqa: E402
+
+clock = getattr(time, 'perf_counter', time.time)
+QUEUE = '/proc/sys/fs/inotify/max_queued_events'
+try:
+    from fcntl import ioctl
+    from termios import FIONREAD
+except ImportError:
+    sys.exit('these benchmarks need Linux')
+
+
+def median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] +
+                                                   values[middle]) / 2.0
+
+
+def load_module(name, path):
+    """The module in file ``path``, imported under ``name``."""
+    if sys.version_info[0] >= 3:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    import imp
+    return imp.load_source(name, path)
+
+
+def load_peers(upstream_dir):
+    peers = {}
+    path = upstream_dir and os.path.join(upstream_dir, 'inotify_simple.py')
+    if path and os.path.exists(path):
+        peers['upstream'] = load_module('upstream_inotify_simple', path)
+    for name in ('inotifyx', 'asyncinotify'):
+        try:
+            peers[name] = __import__(name)
+        except ImportError:
+            pass
+    return peers
+
+
+def upstream_label(peers):
+    return 'inotify_simple %s' % getattr(peers['upstream'], '__version__', '?')
+
+
+def compare(timers, rounds, counts):
+    """Time each of ``timers`` ({label: function returning seconds}) ``rounds``
+    times, rotating the order; the median seconds per unit and ratio to 'ours'."""
+    labels = list(timers)
+    seconds = dict((label, []) for label in labels)
+    ratios = dict((label, []) for label in labels)
+    for round_ in range(rounds):
+        order = labels[round_ % len(labels):] + labels[:round_ % len(labels)]
+        this = {}
+        for label in order:
+            this[label] = timers[label]() / counts
+            seconds[label].append(this[label])
+        for label in labels:
+            ratios[label].append(this[label] / this['ours'])
+    return dict((label, {'ns': median(seconds[label]) * 1e9,
+                         'ratio': median(ratios[label])}) for label in labels)
+
+
+def best_of(repeats, function, *args):
+    best = None
+    for _ in range(repeats):
+        start = clock()
+        function(*args)
+        elapsed = clock() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
+def plain_parse(data):
+    """The floor of a pure-Python parse: struct.unpack_from in a loop, no names."""
+    unpack_from = struct.Struct('iIII').unpack_from
+    events = []
+    offset = 0
+    while offset < len(data):
+        event = unpack_from(data, offset)
+        events.append(event)
+        offset += 16 + event[3]
+    return events
+
+
+def capture(directory, count, make):
+    """The raw bytes of the events ``make(directory, i)`` causes, for i < count."""
+    with INotify() as inotify:
+        inotify.add_watch(directory, flags.CREATE | flags.OPEN | flags.MODIFY |
+                          flags.CLOSE_WRITE | flags.ATTRIB)
+        for i in range(count):
+            make(directory, i)
+        data = inotify._readall()
+    for name in os.listdir(directory):
+        os.remove(os.path.join(directory, name))
+    return data
+
+
+def write_file(directory, i):
+    # names from 1 to 40 bytes: CREATE, OPEN, MODIFY, CLOSE_WRITE each
+    with open(os.path.join(directory, 'f%d-%s' % (i, 'x' * (i * 7 % 38))), 'w') as f:
+        f.write('x')
+
+
+def bench_parse(peers, directory, events, rounds):
+    results = {}
+    buffers = [('mixed names', capture(directory, events // 4, write_file))]
+    # ATTRIB of two watched files in turn: events without a name, none identical
+    files = [os.path.join(directory, name) for name in 'ab']
+    with INotify() as inotify:
+        for path in files:
+            open(path, 'w').close()
+            inotify.add_watch(path, flags.ATTRIB)
+        for i in range(events // 2):
+            for path in files:
+                os.utime(path, None)
+        buffers.append(('no names', inotify._readall()))
+    for path in files:
+        os.remove(path)
+    for label, data in buffers:
+        count = len(inotify_simple.parse_events(data))
+        timers = {'ours': lambda d=data: best_of(3, inotify_simple.parse_events, d),
+                  'struct loop (no names)': lambda d=data: best_of(3, plain_parse, d)}
+        if 'upstream' in peers:
+            timers[upstream_label(peers)] = lambda d=data: best_of(
+                3, peers['upstream'].parse_events, d)
+        results['parse_events, %s (%d events)' % (label, count)] = compare(
+            timers, rounds, count)
+    return results
+
+
+def queue_limit(wanted):
+    """Raise max_queued_events to ``wanted`` if needed and allowed; the old value."""
+    with open(QUEUE) as f:
+        old = int(f.read())
+    if old < wanted:
+        try:
+            with open(QUEUE, 'w') as f:
+                f.write('%d\n' % wanted)
+        except (IOError, OSError):
+            return old, False
+    return old, True
+
+
+def bench_drain(peers, directory, events, rounds):
+    """Fill every library's queue with the same ``events`` CREATEs; time draining."""
+    old, allowed = queue_limit(events + 1)
+    if not allowed:
+        print('skipping the drain of %d events: %s is %d (raise it as root)'
+              % (events, QUEUE, old))
+        return {}
+    try:
+        instances = {'ours': INotify(), 'os.read (floor)': INotify()}
+        drains = {'ours': lambda i: i.read(timeout=0),
+                  'os.read (floor)': lambda i: os.read(i.fileno(), available(i))}
+        for instance in instances.values():
+            instance.add_watch(directory, flags.CREATE)
+        if 'upstream' in peers:
+            label = upstream_label(peers)
+            instances[label] = peers['upstream'].INotify()
+            instances[label].add_watch(directory, flags.CREATE)
+            drains[label] = lambda i: i.read(timeout=0)
+        if 'inotifyx' in peers:
+            x = peers['inotifyx']
+            fd = x.init()
+            x.add_watch(fd, directory, x.IN_CREATE)
+            instances['inotifyx (C)'] = fd
+            drains['inotifyx (C)'] = lambda fd: drain_inotifyx(x, fd)
+        if 'asyncinotify' in peers:
+            a = peers['asyncinotify']
+            instances['asyncinotify'] = a.Inotify(sync_timeout=0)
+            instances['asyncinotify'].add_watch(directory, a.Mask.CREATE)
+            drains['asyncinotify'] = drain_asyncinotify
+    finally:
+        if old < events + 1:
+            with open(QUEUE, 'w') as f:
+                f.write('%d\n' % old)
+    labels = list(instances)
+    seconds = dict((label, []) for label in labels)
+    ratios = dict((label, []) for label in labels)
+    try:
+        for round_ in range(rounds):
+            for i in range(events):
+                open(os.path.join(directory, '%07d' % i), 'w').close()
+            order = labels[round_ % len(labels):] + labels[:round_ % len(labels)]
+            this = {}
+            for label in order:
+                start = clock()
+                got = drains[label](instances[label])
+                this[label] = (clock() - start) / events
+                seconds[label].append(this[label])
+                n = len(got) if not isinstance(got, bytes) else len(got) // 32
+                assert n == events, (label, n, events)
+            for label in labels:
+                ratios[label].append(this[label] / this['ours'])
+            for name in os.listdir(directory):
+                os.remove(os.path.join(directory, name))
+    finally:
+        for label, instance in instances.items():
+            if isinstance(instance, int):
+                os.close(instance)
+            else:
+                instance.close()
+    return {'drain %d CREATE events' % events: dict(
+        (label, {'ns': median(seconds[label]) * 1e9,
+                 'ratio': median(ratios[label])}) for label in labels)}
+
+
+def available(instance):
+    return struct.unpack('i', ioctl(instance.fileno(), FIONREAD, b'\0' * 4))[0]
+
+
+def drain_inotifyx(x, fd):
+    events = []
+    while True:
+        got = x.get_events(fd, 0)
+        if not got:
+            return events
+        events.extend(got)
+
+
+def drain_asyncinotify(instance):
+    events = []
+    while True:
+        event = instance.sync_get()
+        if event is None:
+            return events
+        events.append(event)
+
+
+def bench_add_watch(peers, directory, files, rounds):
+    paths = [os.path.join(directory, '%06d' % i) for i in range(files)]
+    for path in paths:
+        open(path, 'w').close()
+
+    def watch_all(make):
+        with make() as inotify:
+            start = clock()
+            for path in paths:
+                inotify.add_watch(path, flags.MODIFY)
+            return clock() - start
+    timers = {'ours': lambda: watch_all(INotify)}
+    if 'upstream' in peers:
+        timers[upstream_label(peers)] = lambda: watch_all(peers['upstream'].INotify)
+    result = compare(timers, rounds, files)
+    for path in paths:
+        os.remove(path)
+    return {'add_watch, %d files (per call)' % files: result}
+
+
+def bench_memory(peers, directory, events):
+    """Peak bytes that read() allocates, per event, for ``events`` CREATEs."""
+    try:
+        import tracemalloc
+    except ImportError:  # Python 2.7
+        return {}
+    old, allowed = queue_limit(events + 1)
+    if not allowed:
+        events = old - 1
+    makers = {'ours': INotify}
+    if 'upstream' in peers:
+        makers[upstream_label(peers)] = peers['upstream'].INotify
+    result = {}
+    try:
+        instances = dict((label, make()) for label, make in makers.items())
+    finally:
+        if old < events + 1:
+            with open(QUEUE, 'w') as f:
+                f.write('%d\n' % old)
+    try:
+        for instance in instances.values():
+            instance.add_watch(directory, flags.CREATE)
+        for i in range(events):
+            open(os.path.join(directory, '%07d' % i), 'w').close()
+        for label, instance in instances.items():
+            gc.collect()
+            tracemalloc.start()
+            got = instance.read(timeout=0)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            assert len(got) == events, (label, len(got))
+            del got
+            result[label] = {'bytes': float(peak) / events}
+    finally:
+        for instance in instances.values():
+            instance.close()
+        for name in os.listdir(directory):
+            os.remove(os.path.join(directory, name))
+    ours = result['ours']['bytes']
+    for value in result.values():
+        value['ratio'] = value['bytes'] / ours
+    return {'peak memory of read(), %d events (bytes per event)' % events: result}
+
+
+def machine():
+    model = platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except IOError:
+        pass
+    return '%s, %d CPUs, Linux %s' % (model, os.sysconf('SC_NPROCESSORS_ONLN'),
+                                      platform.release())
+
+
+def interpreter():
+    name = platform.python_implementation()
+    return '%s %s' % (name, platform.python_version())
+
+
+def print_table(results):
+    print('%s on %s' % (interpreter(), machine()))
+    for case in results['cases']:
+        print()
+        print(case)
+        rows = results['cases'][case]
+        unit = 'bytes' if 'bytes' in rows['ours'] else 'ns'
+        for label in sorted(rows, key=lambda label: rows[label][unit]):
+            print('  %-28s %10.0f %-5s  x%.2f' % (label, rows[label][unit], unit,
+                                                  rows[label]['ratio']))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny sizes and few rounds: checks that it runs')
+    parser.add_argument('--json', help='also write the results to this file')
+    parser.add_argument('--upstream', help='the folder holding upstream '
+                        'inotify_simple.py')
+    args = parser.parse_args()
+    peers = load_peers(args.upstream)
+    rounds = 3 if args.quick else 15
+    sizes = [100] if args.quick else [10000, 100000]
+    top = tempfile.mkdtemp(prefix='inotify-bench-', dir='/dev/shm'
+                           if os.path.isdir('/dev/shm') else None)
+    directory = os.path.join(top, 'watched')
+    os.mkdir(directory)
+    cases = {}
+    try:
+        cases.update(bench_parse(peers, directory, sizes[0], rounds))
+        for events in sizes:
+            cases.update(bench_drain(peers, directory, events,
+                                     rounds if events <= 10000 else max(3, rounds // 3)))
+        cases.update(bench_add_watch(peers, directory, sizes[0], rounds))
+        cases.update(bench_memory(peers, directory, sizes[-1]))
+    finally:
+        shutil.rmtree(top)
+    results = {'interpreter': interpreter(), 'machine': machine(),
+               'date': time.strftime('%Y-%m-%d'), 'cases': cases}
+    print_table(results)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,90 @@
+"""Turn bench/bench.py's JSON results into the docs' table and plot.
+
+    python bench/plot.py [--out DIR] RESULTS.json...
+
+writes DIR/performance-table.rst and DIR/_static/performance.png (DIR: docs/).
+"""
+import argparse
+import json
+import os
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# what the plot shows, per interpreter: the cases that cost per event
+PLOTTED = ('parse_events, mixed names', 'drain 10000 CREATE events')
+
+
+def rst_table(rows):
+    """A reStructuredText simple table of ``rows`` (the first is the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    rule = '  '.join('=' * width for width in widths)
+    lines = [rule, '  '.join(c.ljust(w) for c, w in zip(rows[0], widths)), rule]
+    lines += ['  '.join(c.ljust(w) for c, w in zip(row, widths)) for row in rows[1:]]
+    return '\n'.join(lines + [rule])
+
+
+def table(results):
+    """One section per interpreter; in each, one table per case."""
+    out = []
+    for result in results:
+        title = '%s, %s' % (result['interpreter'], result['date'])
+        out += [title, '-' * len(title), '', 'On %s.' % result['machine'], '']
+        for case in sorted(result['cases']):
+            rows = result['cases'][case]
+            unit = 'bytes' if 'bytes' in rows['ours'] else 'ns'
+            body = [['library', unit, 'vs ours']]
+            for label in sorted(rows, key=lambda label: rows[label][unit]):
+                body.append([label, '%.0f' % rows[label][unit],
+                             'x%.2f' % rows[label]['ratio']])
+            out += ['**%s**' % case, '', rst_table(body), '']
+    return '\n'.join(out)
+
+
+def plot(results, path):
+    shown = [r for r in results if r['interpreter'].startswith('CPython 3')]
+    figure, axes = plt.subplots(len(shown), len(PLOTTED), squeeze=False,
+                                figsize=(5.5 * len(PLOTTED), 2.4 * len(shown)))
+    for row, result in enumerate(shown):
+        for column, prefix in enumerate(PLOTTED):
+            axis = axes[row][column]
+            cases = [case for case in result['cases'] if case.startswith(prefix)]
+            if not cases:
+                axis.set_axis_off()
+                continue
+            rows = result['cases'][cases[0]]
+            labels = sorted(rows, key=lambda label: -rows[label]['ns'])
+            axis.barh(labels, [rows[label]['ns'] for label in labels],
+                      color=['tab:orange' if label == 'ours' else 'tab:blue'
+                             for label in labels])
+            axis.set_title('%s: %s' % (result['interpreter'], cases[0]), fontsize=9)
+            axis.set_xlabel('ns per event (less is better)', fontsize=8)
+            axis.tick_params(labelsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default=os.path.join(ROOT, 'docs'))
+    parser.add_argument('results', nargs='+')
+    args = parser.parse_args()
+    results = []
+    for name in args.results:
+        with open(name) as f:
+            results.append(json.load(f))
+    order = ['CPython 3.11', 'CPython 3.13', 'CPython 2', 'PyPy']
+    results.sort(key=lambda r: [r['interpreter'].startswith(o) for o in order].index(
+        True) if any(r['interpreter'].startswith(o) for o in order) else len(order))
+    if not os.path.isdir(os.path.join(args.out, '_static')):
+        os.makedirs(os.path.join(args.out, '_static'))
+    with open(os.path.join(args.out, 'performance-table.rst'), 'w') as f:
+        f.write(table(results))
+    plot(results, os.path.join(args.out, '_static', 'performance.png'))
+
+
+if __name__ == '__main__':
+    main()

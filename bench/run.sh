@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Run bench/bench.py side by side with the peers, on CPython 3.11 and 3.13 (where
+# the targets are) and on 2.7 and PyPy 3 (reported), each in an environment of its
+# own under bench/.venv-*; then plot the results into the docs.
+#
+#   bash bench/run.sh            the full run: writes docs/performance-table.rst,
+#                                docs/_static/performance.png, bench/results/*.json
+#   bash bench/run.sh --quick    tiny sizes, one interpreter, writes nothing in the
+#                                docs: a smoke test (CI runs it)
+#
+# Draining 100,000 events needs /proc/sys/fs/inotify/max_queued_events raised,
+# which needs root; without it that size is skipped.
+set -eu
+cd "$(dirname "$0")/.."
+pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+quick=
+[ "${1:-}" = --quick ] && quick=--quick
+pip_quiet=(-q --disable-pip-version-check)
+
+newest() {  # the newest patch release pyenv has of a minor version
+    ls -d "$pyenv_root"/versions/"$1".* 2>/dev/null | grep -E "/$1\.[0-9]+$" |
+        sort -t. -k3 -n | tail -n 1
+}
+
+# prepare LABEL PYTHON: an environment with the peers; echoes its python
+prepare() {
+    local label=$1 python=$2 env=bench/.venv-$1
+    local stamp="$(cat bench/requirements*.txt) $label"
+    if [ "$(cat "$env/.ready" 2>/dev/null)" != "$stamp" ]; then
+        rm -rf "$env"
+        if [ "$label" = 2.7 ]; then  # no venv module: everything in folders
+            mkdir -p "$env"
+            "$python" -m pip install "${pip_quiet[@]}" --target "$env/lib" \
+                enum34==1.1.10 >&2
+            "$python" -m pip install "${pip_quiet[@]}" --no-deps --target \
+                "$env/upstream" inotify_simple==1.3.5 >&2
+        else
+            "$python" -m venv "$env" >&2
+            "$env/bin/python" -m pip install "${pip_quiet[@]}" --no-deps --target \
+                "$env/upstream" inotify_simple==2.0.1 >&2
+            # each peer where it installs (inotifyx is C: not on every interpreter)
+            grep -vE '^(#|$)' bench/requirements.txt | while read -r requirement; do
+                "$env/bin/python" -m pip install "${pip_quiet[@]}" "$requirement" >&2 ||
+                    echo "bench: $requirement does not install on $label" >&2
+            done
+            if [ "$label" = 3.11 ]; then
+                "$env/bin/python" -m pip install "${pip_quiet[@]}" \
+                    -r bench/requirements-plot.txt >&2
+            fi
+        fi
+        echo "$stamp" >"$env/.ready"
+    fi
+}
+
+run() {  # run LABEL PYTHON
+    local label=$1 python=$2 env=bench/.venv-$1 out
+    prepare "$label" "$python"
+    out=bench/results/$label.json
+    [ -n "$quick" ] && out=$(mktemp)
+    if [ "$label" = 2.7 ]; then
+        PYTHONPATH="$env/lib" "$python" bench/bench.py $quick --upstream \
+            "$env/upstream" --json "$out"
+    else
+        "$env/bin/python" bench/bench.py $quick --upstream "$env/upstream" --json "$out"
+    fi
+    echo
+}
+
+mkdir -p bench/results
+if [ -n "$quick" ]; then
+    run 3.11 "$(newest 3.11)/bin/python"
+    exit
+fi
+for minor in 3.11 3.13 2.7; do
+    if [ -n "$(newest $minor)" ]; then
+        run $minor "$(newest $minor)/bin/python"
+    else
+        echo "bench: no Python $minor under $pyenv_root/versions" >&2
+    fi
+done
+if command -v pypy3 >/dev/null; then
+    run pypy3 "$(command -v pypy3)"
+fi
+bench/.venv-3.11/bin/python bench/plot.py bench/results/*.json
