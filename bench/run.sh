@@ -55,8 +55,7 @@ prepare() {
 run() {  # run LABEL PYTHON
     local label=$1 python=$2 env=bench/.venv-$1 out
     prepare "$label" "$python"
-    out=bench/results/$label.json
-    [ -n "$quick" ] && out=$(mktemp)
+    out=$results/$label.json
     if [ "$label" = 2.7 ]; then
         PYTHONPATH="$env/lib" "$python" bench/bench.py $quick --upstream \
             "$env/upstream" --json "$out"
@@ -66,11 +65,15 @@ run() {  # run LABEL PYTHON
     echo
 }
 
-mkdir -p bench/results
-if [ -n "$quick" ]; then
+results=bench/results
+if [ -n "$quick" ]; then  # results and plot in a scratch folder, then gone
+    results=$(mktemp -d)
+    trap 'rm -rf "$results"' EXIT
     run 3.11 "$(newest 3.11)/bin/python"
+    bench/.venv-3.11/bin/python bench/plot.py --out "$results" "$results/3.11.json"
     exit
 fi
+mkdir -p "$results"
 for minor in 3.11 3.13 2.7; do
     if [ -n "$(newest $minor)" ]; then
         run $minor "$(newest $minor)/bin/python"
@@ -81,4 +84,4 @@ done
 if command -v pypy3 >/dev/null; then
     run pypy3 "$(command -v pypy3)"
 fi
-bench/.venv-3.11/bin/python bench/plot.py bench/results/*.json
+bench/.venv-3.11/bin/python bench/plot.py "$results"/*.json
