@@ -534,3 +534,107 @@ class masks(IntEnum):
                   flags.CLOSE_NOWRITE | flags.OPEN | flags.MOVED_FROM |
                   flags.MOVED_TO | flags.CREATE | flags.DELETE | flags.DELETE_SELF |
                   flags.MOVE_SELF)
+
+
+def _main(argv=None):
+    """``python -m inotify_simple``: print the events under PATHs, as inotifywait."""
+    import argparse
+    import json
+    parser = argparse.ArgumentParser(
+        prog='python -m inotify_simple', description='Watch PATHs with inotify and '
+        'print one line per event: the watched path, the flags, the name (as '
+        'inotifywait does). Exits 0 after an event (after Ctrl-C with --monitor: '
+        '130), 1 on an error, 2 on --timeout.')
+    parser.add_argument('paths', nargs='+', metavar='PATH', help='file or directory')
+    parser.add_argument('-e', '--event', action='append', metavar='NAME',
+                        help='an event to watch for (repeatable, or comma-separated: '
+                        '-e create,moved_to); a flags or masks name such as CREATE, '
+                        'CLOSE or ALL_EVENTS (the default)')
+    parser.add_argument('-m', '--monitor', action='store_true',
+                        help='keep printing events (default: exit after the first)')
+    parser.add_argument('-t', '--timeout', type=float, metavar='SECONDS',
+                        help='exit with status 2 after SECONDS without an event')
+    parser.add_argument('-r', '--recursive', action='store_true',
+                        help='watch directories and every directory below them, '
+                        'including those created later')
+    parser.add_argument('--json', action='store_true', help='print a JSON object per '
+                        'event: path, wd, mask, flags, cookie, name')
+    parser.add_argument('-q', '--quiet', action='store_true', help='do not say on '
+                        'stderr when the watches are established')
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse's usage errors exit 2: that means timeout
+        return 0 if e.code == 0 else 1
+    mask = 0
+    for name in ','.join(args.event or ['ALL_EVENTS']).split(','):
+        name = name.strip().upper()
+        member = getattr(flags, name, None) or getattr(masks, name, None)
+        if not isinstance(member, (flags, masks)):
+            return _fail('unknown event %r: see --help' % name)
+        mask |= member
+    out = getattr(sys.stdout, 'buffer', sys.stdout)
+    timeout = None if args.timeout is None else args.timeout * 1000
+    try:
+        with INotify() as inotify:
+            paths = {}  # wd -> the path it watches
+            for path in args.paths:
+                _watch(inotify, path, mask, args.recursive, paths)
+            if not args.quiet:
+                sys.stderr.write('Watches established.\n')
+                sys.stderr.flush()
+            while True:
+                events = inotify.read(timeout=timeout)
+                if not events:
+                    return 2
+                for event in events:
+                    path = paths.get(event.wd, '')
+                    names = [flag.name for flag in flags.from_mask(event.mask)]
+                    if args.json:
+                        line = json.dumps({
+                            'path': path, 'wd': event.wd, 'mask': event.mask,
+                            'flags': names, 'cookie': event.cookie, 'name': event.name
+                        }, sort_keys=True)
+                    else:
+                        line = '%s %s %s' % (path, ','.join(names), event.name)
+                    if not isinstance(line, bytes):
+                        line = line.encode(_FS_ENCODING, _FS_ERRORS)
+                    out.write(line + b'\n')
+                    out.flush()
+                    if event.mask & flags.IGNORED:
+                        paths.pop(event.wd, None)
+                    elif (args.recursive and event.mask & flags.ISDIR and
+                          event.mask & (flags.CREATE | flags.MOVED_TO)):
+                        try:  # the new directory, and whatever is already in it
+                            _watch(inotify, os.path.join(path, event.name), mask,
+                                   True, paths)
+                        except OSError:  # gone again, or not ours to read
+                            pass
+                    if not args.monitor:
+                        return 0
+    except OSError as e:
+        return _fail(e)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _watch(inotify, path, mask, recursive, paths):
+    """Watch ``path`` (a str), and with ``recursive`` every directory below it."""
+    wd = inotify.add_watch(path, mask)
+    is_dir = os.path.isdir(path)
+    paths[wd] = path + '/' if is_dir and not path.endswith('/') else path
+    if recursive and is_dir:
+        # Watch first, then list: a directory made in between is caught by the
+        # new watch's CREATE or by this listing, whichever comes first.
+        for name in sorted(os.listdir(path)):
+            child = os.path.join(path, name)
+            if os.path.isdir(child) and not os.path.islink(child):
+                _watch(inotify, child, mask, True, paths)
+
+
+def _fail(message):
+    sys.stderr.write('python -m inotify_simple: %s\n' % (message,))
+    return 1
+
+
+if __name__ == '__main__':
+    sys.exit(_main())
