@@ -21,13 +21,16 @@ setup(
     long_description=read('README.md'),
     long_description_content_type='text/markdown',
     license='BSD-2-Clause',
+    url='https://pypi.org/project/inotify_simple/',
     py_modules=['inotify_simple'],
+    # PEP 561: the types, for a module that keeps Python 2.7's syntax
+    packages=['inotify_simple-stubs'],
+    package_data={'inotify_simple-stubs': ['__init__.pyi']},
     install_requires=['enum34; python_version < "3.4"'],
     python_requires='>=2.7, !=3.0.*, !=3.1.*',
     classifiers=[
         'Development Status :: 5 - Production/Stable',
         'Intended Audience :: Developers',
-        'License :: OSI Approved :: BSD License',
         'Operating System :: POSIX :: Linux',
         'Programming Language :: Python',
         'Programming Language :: Python :: 2',

@@ -15,7 +15,8 @@ pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
 logs=$repo/.venvs/logs
 mkdir -p "$logs"
 
-# label, interpreter, pytest pin (old interpreters' pips pick releases they cannot run)
+# label, interpreter, what the tests need there, pinned (old interpreters' pips pick
+# releases they cannot run); the recipes' trio and the stub's mypy where they install
 interpreters() {
     local minor pin
     for minor in 2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13; do
@@ -23,9 +24,10 @@ interpreters() {
             2.7) pin='pytest==4.6.11 enum34==1.1.10' ;;
             3.6) pin='pytest==7.0.1' ;;
             3.7) pin='pytest==7.4.4' ;;
-            3.8) pin='pytest==8.3.5' ;;
-            3.9) pin='pytest==8.4.2' ;;
-            *) pin='pytest==9.0.3' ;;
+            3.8) pin='pytest==8.3.5 trio==0.27.0' ;;
+            3.9) pin='pytest==8.4.2 trio==0.27.0' ;;
+            3.13) pin='pytest==9.0.3 trio==0.27.0 mypy==1.15.0' ;;
+            *) pin='pytest==9.0.3 trio==0.27.0' ;;
         esac
         # the newest patch release pyenv has of this minor version
         local found
@@ -33,7 +35,7 @@ interpreters() {
                 grep -E "/$minor\.[0-9]+$" | sort -t. -k3 -n | tail -n 1)
         echo "python$minor|${found:+$found/bin/python}|$pin"
     done
-    echo "pypy3|$(command -v pypy3)|pytest==8.4.2"
+    echo "pypy3|$(command -v pypy3)|pytest==8.4.2 trio==0.27.0"
 }
 
 install_pypy() {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Build the sdist and the universal wheel, check them with twine, and install the
+# wheel into clean virtual environments of Python 2.7 and 3.13, where the module, its
+# stub package and the command line must work.
+set -eu
+cd "$(dirname "$0")/.."
+pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+newest() {
+    ls -d "$pyenv_root"/versions/"$1".* 2>/dev/null | grep -E "/$1\.[0-9]+$" |
+        sort -t. -k3 -n | tail -n 1
+}
+py313=$(newest 3.13)/bin/python
+py27=$(newest 2.7)/bin/python
+tools=.venvs/packaging
+pins='build==1.2.2.post1 twine==6.1.0 virtualenv==20.21.1'
+if [ "$(cat $tools/.ready 2>/dev/null)" != "$pins" ]; then
+    rm -rf $tools
+    "$py313" -m venv $tools
+    $tools/bin/python -m pip install -q --disable-pip-version-check $pins
+    echo "$pins" >$tools/.ready
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+git ls-files -z | xargs -0 cp --parents -t "$work" 2>/dev/null || cp -r . "$work"
+$tools/bin/python -m build --outdir "$work/dist" "$work" >"$work/build.log" 2>&1 ||
+    { cat "$work/build.log"; exit 1; }
+$tools/bin/python -m twine check --strict "$work"/dist/*
+wheel=$(ls "$work"/dist/*-py2.py3-none-any.whl)
+echo "built $(basename "$wheel") and $(basename "$work"/dist/*.tar.gz)"
+for python in "$py27" "$py313"; do
+    env=$work/env-$(basename "$(dirname "$(dirname "$python")")")
+    $tools/bin/python -m virtualenv -q -p "$python" "$env"
+    "$env/bin/python" -m pip install -q --disable-pip-version-check "$wheel"
+    (cd "$work" && "$env/bin/python" - "$env" <<'PYTHON'
+import os, sys
+import inotify_simple
+from inotify_simple import INotify, flags
+assert inotify_simple.__file__.startswith(sys.argv[1]), inotify_simple.__file__
+site = os.path.dirname(inotify_simple.__file__)
+assert os.path.exists(os.path.join(site, 'inotify_simple-stubs', '__init__.pyi'))
+with INotify() as inotify:
+    assert inotify.add_watch('.', flags.CREATE) == 1
+print('%s: installed %s from the wheel' % (sys.version.split()[0],
+                                          inotify_simple.__version__))
+PYTHON
+    )
+    status=0
+    (cd "$work" && "$env/bin/python" -m inotify_simple -t 0.01 .) 2>/dev/null || status=$?
+    [ $status -eq 2 ] || { echo "the command line exited $status, not 2"; exit 1; }
+done
