@@ -31,7 +31,7 @@ for python in "$py27" "$py313"; do
     env=$work/env-$(basename "$(dirname "$(dirname "$python")")")
     $tools/bin/python -m virtualenv -q -p "$python" "$env"
     "$env/bin/python" -m pip install -q --disable-pip-version-check "$wheel"
-    (cd "$work" && "$env/bin/python" - "$env" <<'PYTHON'
+    (cd "$env" && "$env/bin/python" - "$env" <<'PYTHON'
 import os, sys
 import inotify_simple
 from inotify_simple import INotify, flags
@@ -45,6 +45,6 @@ print('%s: installed %s from the wheel' % (sys.version.split()[0],
 PYTHON
     )
     status=0
-    (cd "$work" && "$env/bin/python" -m inotify_simple -t 0.01 .) 2>/dev/null || status=$?
+    (cd "$env" && "$env/bin/python" -m inotify_simple -t 0.01 .) 2>/dev/null || status=$?
     [ $status -eq 2 ] || { echo "the command line exited $status, not 2"; exit 1; }
 done
