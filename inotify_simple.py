@@ -236,7 +236,7 @@ class INotify(FileIO):
                 ``mask``), ``ENOSPC`` (the watch limit
                 ``/proc/sys/fs/inotify/max_user_watches``; the message says so).
         """
-        if path.__class__ is str and u'\0' not in path:  # the common case, quickly
+        if path.__class__ is _text and u'\0' not in path:  # the common case, quickly
             encoded = path.encode(_FS_ENCODING, _FS_ERRORS)
         else:
             path = _fspath(path)

@@ -134,16 +134,37 @@ PY2 = sys.version_info[0] == 2
 MODULE_DIR = os.path.dirname(os.path.abspath(inotify_simple.__file__))
 
 
+def python_env(**extra):
+    """os.environ, with this inotify_simple first on PYTHONPATH, and ``extra``."""
+    env = dict(os.environ, **extra)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [MODULE_DIR] + [p for p in [os.environ.get('PYTHONPATH')] if p])
+    return env
+
+
 def python(code, *args, **kwargs):
     """Run ``code`` in a new interpreter that imports this inotify_simple; its output.
 
     Keyword arguments go to subprocess, ``env`` being added to os.environ.
     """
-    env = dict(os.environ, **kwargs.pop('env', {}))
-    env['PYTHONPATH'] = os.pathsep.join(
-        [MODULE_DIR] + [p for p in [os.environ.get('PYTHONPATH')] if p])
     return subprocess.check_output([sys.executable, '-c', code] + list(args),
-                                   env=env, **kwargs).decode()
+                                   env=python_env(**kwargs.pop('env', {})),
+                                   **kwargs).decode()
+
+
+@pytest.fixture
+def secret(tmp):
+    """A directory in ``tmp`` that only root may search (tests drop to nobody)."""
+    if os.geteuid() != 0:
+        pytest.skip('dropping to another user needs root')
+    path = os.path.join(tmp, 'secret')
+    os.mkdir(path, 0o700)
+    os.chmod(tmp, 0o755)
+    return path
+
+
+# Code that a test runs as the user nobody, after importing what it needs.
+AS_NOBODY = 'os.setgid(65534); os.setuid(65534)\n'
 
 
 def thread_id():

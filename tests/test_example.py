@@ -38,3 +38,10 @@ def test_the_readme_shows_the_published_output():
         readme = f.read()
     blocks = re.findall(r'^```(\w*)\n(.*?)^```$', readme, re.M | re.S)
     assert ('', PUBLISHED) in blocks
+
+
+def test_the_docs_show_the_published_output():
+    with io.open(os.path.join(ROOT, 'docs', 'example.rst'), encoding='utf-8') as f:
+        page = f.read()
+    indented = ''.join('   ' + line + '\n' for line in PUBLISHED.splitlines())
+    assert indented in page
