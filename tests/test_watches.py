@@ -184,3 +184,11 @@ def test_names_that_are_not_utf8_round_trip_from_the_kernel(inotify, tmp):
         assert os.fsencode(event.name) == raw
         # and the decoded name can be watched again
         assert inotify.add_watch(os.path.join(tmp, event.name), flags.MODIFY) > wd
+
+
+def test_a_bytes_path_that_is_not_utf8_is_watched_as_it_is(inotify, tmp):
+    directory = os.path.join(tmp.encode(), b'caf\xe9')
+    os.mkdir(directory)
+    wd = inotify.add_watch(directory, flags.CREATE)
+    touch(os.path.join(directory, b'x'))
+    assert fence(inotify, tmp) == [(wd, flags.CREATE, 0, 'x')]
