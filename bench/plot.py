@@ -22,8 +22,9 @@ def rst_table(rows):
     """A reStructuredText simple table of ``rows`` (the first is the header)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     rule = '  '.join('=' * width for width in widths)
-    lines = [rule, '  '.join(c.ljust(w) for c, w in zip(rows[0], widths)), rule]
-    lines += ['  '.join(c.ljust(w) for c, w in zip(row, widths)) for row in rows[1:]]
+    lines = [rule] + ['  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+                      for row in rows]
+    lines.insert(2, rule)
     return '\n'.join(lines + [rule])
 
 
