@@ -547,8 +547,8 @@ def _main(argv=None):
     parser = argparse.ArgumentParser(
         prog='python -m inotify_simple', description='Watch PATHs with inotify and '
         'print one line per event: the watched path, the flags, the name (as '
-        'inotifywait does). Exits 0 after an event (after Ctrl-C with --monitor: '
-        '130), 1 on an error, 2 on --timeout.')
+        'inotifywait does). Exits 0 after an event, 1 on an error, 2 on --timeout, '
+        '130 on Ctrl-C.')
     parser.add_argument('paths', nargs='+', metavar='PATH', help='file or directory')
     parser.add_argument('-e', '--event', action='append', metavar='NAME',
                         help='an event to watch for (repeatable, or comma-separated: '
@@ -576,6 +576,9 @@ def _main(argv=None):
         if not isinstance(member, (flags, masks)):
             return _fail('unknown event %r: see --help' % name)
         mask |= member
+    shown = mask | flags.UNMOUNT | flags.Q_OVERFLOW | flags.IGNORED  # always sent
+    if args.recursive:  # to see the new directories, whatever else is asked for
+        mask |= flags.CREATE | flags.MOVED_TO
     out = getattr(sys.stdout, 'buffer', sys.stdout)
     timeout = None if args.timeout is None else args.timeout * 1000
     try:
@@ -592,6 +595,17 @@ def _main(argv=None):
                     return 2
                 for event in events:
                     path = paths.get(event.wd, '')
+                    if (args.recursive and event.mask & flags.ISDIR and
+                            event.mask & (flags.CREATE | flags.MOVED_TO)):
+                        try:  # the new directory, and whatever is already in it
+                            _watch(inotify, os.path.join(path, event.name), mask,
+                                   True, paths)
+                        except OSError:  # gone again, or not ours to read
+                            pass
+                    if event.mask & flags.IGNORED:
+                        paths.pop(event.wd, None)
+                    if not event.mask & shown:
+                        continue
                     names = [flag.name for flag in flags.from_mask(event.mask)]
                     if args.json:
                         line = json.dumps({
@@ -604,18 +618,12 @@ def _main(argv=None):
                         line = line.encode(_FS_ENCODING, _FS_ERRORS)
                     out.write(line + b'\n')
                     out.flush()
-                    if event.mask & flags.IGNORED:
-                        paths.pop(event.wd, None)
-                    elif (args.recursive and event.mask & flags.ISDIR and
-                          event.mask & (flags.CREATE | flags.MOVED_TO)):
-                        try:  # the new directory, and whatever is already in it
-                            _watch(inotify, os.path.join(path, event.name), mask,
-                                   True, paths)
-                        except OSError:  # gone again, or not ours to read
-                            pass
                     if not args.monitor:
                         return 0
-    except OSError as e:
+    except (IOError, OSError) as e:  # Python 2.7: a write raises IOError
+        if e.errno == errno.EPIPE:  # the reader went away (| head): end quietly,
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141  # as a shell reports a program ended by SIGPIPE
         return _fail(e)
     except KeyboardInterrupt:
         return 130

@@ -1,9 +1,11 @@
 """python -m inotify_simple, driven as a subprocess."""
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -154,3 +156,31 @@ def test_help_documents_every_option():
     assert status == 0
     for option in ('--event', '--monitor', '--timeout', '--recursive', '--json'):
         assert option in out
+
+
+def test_recursive_sees_new_directories_whatever_events_are_asked_for(tmp):
+    process = start('-m', '-r', '-t', str(WAIT), '-e', 'modify', tmp)
+    os.makedirs(os.path.join(tmp, 'new', 'inner'))
+    path = os.path.join(tmp, 'new', 'inner', 'a')
+    touch(path)  # CREATE is not asked for: neither its line nor the directories'
+    # Modify it until inner is watched and a line comes (it must, within WAIT).
+    deadline = time.time() + WAIT
+    while not select.select([process.stdout], [], [], 0.05)[0]:
+        assert time.time() < deadline
+        with open(path, 'ab') as f:
+            f.write(b'x')
+    assert process.stdout.readline().decode() == '%s/new/inner/ MODIFY a\n' % tmp
+    process.send_signal(signal.SIGINT)
+    assert finish(process)[0] == 130
+
+
+def test_a_reader_that_goes_away_ends_it_quietly(tmp):
+    process = start('-m', '-t', str(WAIT), '-e', 'create', tmp)
+    touch(os.path.join(tmp, 'a'))
+    assert process.stdout.readline()
+    process.stdout.close()
+    for name in ('b', 'c'):  # the next line's write meets the closed pipe
+        touch(os.path.join(tmp, name))
+    err = process.stderr.read()
+    process.stderr.close()
+    assert (process.wait(), err) == (141, b'')
