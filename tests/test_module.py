@@ -12,7 +12,7 @@ from inotify_simple import INotify
 from inotify_simple import flags
 from inotify_simple import masks
 
-# <sys/inotify.h>, as SPEC.md lists it.
+# The IN_* constants of <sys/inotify.h>, in the order of their values.
 FLAGS = [
     ('ACCESS', 0x00000001), ('MODIFY', 0x00000002), ('ATTRIB', 0x00000004),
     ('CLOSE_WRITE', 0x00000008), ('CLOSE_NOWRITE', 0x00000010), ('OPEN', 0x00000020),
