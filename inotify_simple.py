@@ -450,8 +450,9 @@ def _parse(data):
             wd, mask, cookie, size = unpack_from(data, offset)
             start = offset + _EVENT_SIZE
             offset = start + size
-            if data[start:offset] != raw:
-                raw = data[start:offset]
+            piece = data[start:offset]
+            if piece != raw:
+                raw = piece
                 name = raw.rstrip(b'\0')
                 if _DECODE_NAMES:
                     name = name.decode(_FS_ENCODING, _FS_ERRORS)
