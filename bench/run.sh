@@ -12,15 +12,10 @@
 # which needs root; without it that size is skipped.
 set -eu
 cd "$(dirname "$0")/.."
-pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+. tests/pythons.sh
 quick=
 [ "${1:-}" = --quick ] && quick=--quick
 pip_quiet=(-q --disable-pip-version-check)
-
-newest() {  # the newest patch release pyenv has of a minor version
-    ls -d "$pyenv_root"/versions/"$1".* 2>/dev/null | grep -E "/$1\.[0-9]+$" |
-        sort -t. -k3 -n | tail -n 1
-}
 
 # prepare LABEL PYTHON: an environment with the peers; echoes its python
 prepare() {
@@ -69,14 +64,14 @@ results=bench/results
 if [ -n "$quick" ]; then  # results and plot in a scratch folder, then gone
     results=$(mktemp -d)
     trap 'rm -rf "$results"' EXIT
-    run 3.11 "$(newest 3.11)/bin/python"
+    run 3.11 "$(newest 3.11)"
     bench/.venv-3.11/bin/python bench/plot.py --out "$results" "$results/3.11.json"
     exit
 fi
 mkdir -p "$results"
 for minor in 3.11 3.13 2.7; do
     if [ -n "$(newest $minor)" ]; then
-        run $minor "$(newest $minor)/bin/python"
+        run $minor "$(newest $minor)"
     else
         echo "bench: no Python $minor under $pyenv_root/versions" >&2
     fi

@@ -3,9 +3,8 @@
 # Sphinx of docs/requirements.txt in its own environment (.venvs/docs).
 set -eu
 cd "$(dirname "$0")/.."
-pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-python=$(ls -d "$pyenv_root"/versions/3.13.* 2>/dev/null | sort -t. -k3 -n | tail -n 1)
-python=${python:+$python/bin/python}
+. tests/pythons.sh
+python=$(newest 3.13)
 env=.venvs/docs
 if [ "$(cat $env/.ready 2>/dev/null)" != "$(cat docs/requirements.txt)" ]; then
     rm -rf $env

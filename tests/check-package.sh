@@ -4,13 +4,9 @@
 # stub package and the command line must work.
 set -eu
 cd "$(dirname "$0")/.."
-pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-newest() {
-    ls -d "$pyenv_root"/versions/"$1".* 2>/dev/null | grep -E "/$1\.[0-9]+$" |
-        sort -t. -k3 -n | tail -n 1
-}
-py313=$(newest 3.13)/bin/python
-py27=$(newest 2.7)/bin/python
+. tests/pythons.sh
+py313=$(newest 3.13)
+py27=$(newest 2.7)
 tools=.venvs/packaging
 pins='build==1.2.2.post1 twine==6.1.0 virtualenv==20.21.1'
 if [ "$(cat $tools/.ready 2>/dev/null)" != "$pins" ]; then

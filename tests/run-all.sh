@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 repo=$PWD
-pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+. tests/pythons.sh
 logs=$repo/.venvs/logs
 mkdir -p "$logs"
 
@@ -29,11 +29,7 @@ interpreters() {
             3.13) pin='pytest==9.0.3 trio==0.27.0 mypy==1.15.0' ;;
             *) pin='pytest==9.0.3 trio==0.27.0' ;;
         esac
-        # the newest patch release pyenv has of this minor version
-        local found
-        found=$(ls -d "$pyenv_root"/versions/"$minor".* 2>/dev/null |
-                grep -E "/$minor\.[0-9]+$" | sort -t. -k3 -n | tail -n 1)
-        echo "python$minor|${found:+$found/bin/python}|$pin"
+        echo "python$minor|$(newest $minor)|$pin"
     done
     echo "pypy3|$(command -v pypy3)|pytest==8.4.2 trio==0.27.0"
 }
