@@ -14,6 +14,7 @@ shadow ours), inotifyx and asyncinotify.
 from __future__ import print_function
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -76,13 +77,16 @@ def upstream_label(peers):
     return 'inotify_simple %s' % getattr(peers['upstream'], '__version__', '?')
 
 
-def compare(timers, rounds, counts):
+def compare(timers, rounds, counts, setup=None):
     """Time each of ``timers`` ({label: function returning seconds}) ``rounds``
-    times, rotating the order; the median seconds per unit and ratio to 'ours'."""
+    times, rotating the order, after ``setup()`` in each round; the median seconds
+    per unit and ratio to 'ours'."""
     labels = list(timers)
     seconds = dict((label, []) for label in labels)
     ratios = dict((label, []) for label in labels)
     for round_ in range(rounds):
+        if setup:
+            setup()
         order = labels[round_ % len(labels):] + labels[:round_ % len(labels)]
         this = {}
         for label in order:
@@ -94,16 +98,20 @@ def compare(timers, rounds, counts):
                          'ratio': median(ratios[label])}) for label in labels)
 
 
+def timed(function, *args):
+    """Seconds ``function(*args)`` takes from a collected heap, freeing its result
+    outside the clock; and the number of items the result has."""
+    gc.collect()  # each timing counts its own garbage only
+    start = clock()
+    result = function(*args)
+    elapsed = clock() - start
+    count = len(result) // 32 if isinstance(result, bytes) else len(result)
+    del result
+    return elapsed, count
+
+
 def best_of(repeats, function, *args):
-    best = None
-    for _ in range(repeats):
-        gc.collect()
-        start = clock()
-        result = function(*args)
-        elapsed = clock() - start
-        del result  # freeing it is not part of the timing
-        best = elapsed if best is None else min(best, elapsed)
-    return best
+    return min(timed(function, *args)[0] for _ in range(repeats))
 
 
 def plain_parse(data):
@@ -164,32 +172,41 @@ def bench_parse(peers, directory, events, rounds):
     return results
 
 
-def queue_limit(wanted):
-    """Raise max_queued_events to ``wanted`` if needed and allowed; the old value."""
+@contextlib.contextmanager
+def queue_room(wanted):
+    """Instances made inside hold ``wanted`` events, if max_queued_events can be
+    raised that far (as root); yields how many they hold. Restored after."""
     with open(QUEUE) as f:
         old = int(f.read())
-    if old < wanted:
-        try:
-            with open(QUEUE, 'w') as f:
-                f.write('%d\n' % wanted)
-        except (IOError, OSError):
-            return old, False
-    return old, True
+    if old >= wanted:
+        yield wanted
+        return
+    try:
+        with open(QUEUE, 'w') as f:
+            f.write('%d\n' % wanted)
+    except (IOError, OSError):
+        yield old - 1
+        return
+    try:
+        yield wanted
+    finally:
+        with open(QUEUE, 'w') as f:
+            f.write('%d\n' % old)
 
 
 def bench_drain(peers, directory, events, rounds):
     """Fill every library's queue with the same ``events`` CREATEs; time draining."""
-    old, allowed = queue_limit(events + 1)
-    if not allowed:
-        print('skipping the drain of %d events: %s is %d (raise it as root)'
-              % (events, QUEUE, old))
-        return {}
-    try:
-        instances = {'ours': INotify(), 'os.read (floor)': INotify()}
-        drains = {'ours': lambda i: i.read(timeout=0),
-                  'os.read (floor)': lambda i: os.read(i.fileno(), available(i))}
-        for instance in instances.values():
-            instance.add_watch(directory, flags.CREATE)
+    drains = {'ours': lambda i: i.read(timeout=0),
+              'os.read (floor)': lambda i: os.read(i.fileno(), available(i))}
+    instances = {}
+    with queue_room(events + 1) as room:
+        if room < events:
+            print('skipping the drain of %d events: %s is %d (raise it as root)'
+                  % (events, QUEUE, room + 1))
+            return {}
+        for label in drains:
+            instances[label] = INotify()
+            instances[label].add_watch(directory, flags.CREATE)
         if 'upstream' in peers:
             label = upstream_label(peers)
             instances[label] = peers['upstream'].INotify()
@@ -206,41 +223,29 @@ def bench_drain(peers, directory, events, rounds):
             instances['asyncinotify'] = a.Inotify(sync_timeout=0)
             instances['asyncinotify'].add_watch(directory, a.Mask.CREATE)
             drains['asyncinotify'] = drain_asyncinotify
-    finally:
-        if old < events + 1:
-            with open(QUEUE, 'w') as f:
-                f.write('%d\n' % old)
-    labels = list(instances)
-    seconds = dict((label, []) for label in labels)
-    ratios = dict((label, []) for label in labels)
+
+    def fill():
+        for name in os.listdir(directory):
+            os.remove(os.path.join(directory, name))
+        for i in range(events):
+            open(os.path.join(directory, '%07d' % i), 'w').close()
+
+    def drain(label):
+        seconds, count = timed(drains[label], instances[label])
+        assert count == events, (label, count, events)
+        return seconds
     try:
-        for round_ in range(rounds):
-            for i in range(events):
-                open(os.path.join(directory, '%07d' % i), 'w').close()
-            order = labels[round_ % len(labels):] + labels[:round_ % len(labels)]
-            this = {}
-            for label in order:
-                gc.collect()  # each library's timing counts its own garbage only
-                start = clock()
-                got = drains[label](instances[label])
-                this[label] = (clock() - start) / events
-                seconds[label].append(this[label])
-                n = len(got) if not isinstance(got, bytes) else len(got) // 32
-                assert n == events, (label, n, events)
-                del got  # freed outside the next library's timing
-            for label in labels:
-                ratios[label].append(this[label] / this['ours'])
-            for name in os.listdir(directory):
-                os.remove(os.path.join(directory, name))
+        result = compare(dict((label, lambda label=label: drain(label))
+                              for label in instances), rounds, events, setup=fill)
     finally:
-        for label, instance in instances.items():
+        for instance in instances.values():
             if isinstance(instance, int):
                 os.close(instance)
             else:
                 instance.close()
-    return {'drain %d CREATE events' % events: dict(
-        (label, {'ns': median(seconds[label]) * 1e9,
-                 'ratio': median(ratios[label])}) for label in labels)}
+        for name in os.listdir(directory):
+            os.remove(os.path.join(directory, name))
+    return {'drain %d CREATE events' % events: result}
 
 
 def available(instance):
@@ -291,19 +296,13 @@ def bench_memory(peers, directory, events):
         import tracemalloc
     except ImportError:  # Python 2.7
         return {}
-    old, allowed = queue_limit(events + 1)
-    if not allowed:
-        events = old - 1
     makers = {'ours': INotify}
     if 'upstream' in peers:
         makers[upstream_label(peers)] = peers['upstream'].INotify
     result = {}
-    try:
+    with queue_room(events + 1) as room:
+        events = min(events, room)
         instances = dict((label, make()) for label, make in makers.items())
-    finally:
-        if old < events + 1:
-            with open(QUEUE, 'w') as f:
-                f.write('%d\n' % old)
     try:
         for instance in instances.values():
             instance.add_watch(directory, flags.CREATE)
