@@ -130,13 +130,15 @@ def test_the_instance_limit_gives_emfile_that_names_it(limit):
 def test_the_process_descriptor_limit_is_not_mislabelled():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     fillers = []
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(open_fds()) + 1, hard))
+    # room for one more descriptor above the highest, and for any holes below
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(open_fds()) + 2, hard))
     try:
         try:
             while True:
                 fillers.append(os.open(os.devnull, os.O_RDONLY))
         except OSError as e:
             assert e.errno == errno.EMFILE
+        assert fillers
         with pytest.raises(OSError) as info:
             INotify()
         os.close(fillers.pop())  # room for the inotify, none for the eventfd
