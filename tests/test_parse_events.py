@@ -155,3 +155,49 @@ def test_a_truncated_uniform_burst_raises_the_same_clear_error(size):
         with pytest.raises(ValueError) as info:
             parse_events(data[:-cut])
         assert 'offset %d' % (19 * (16 + size)) in str(info.value)
+
+
+def burst(rng, count, size, length, alphabet):
+    """``count`` events whose names all have ``length`` bytes in ``size``."""
+    return b''.join(
+        pack(rng.choice([-1, 1, rng.randint(-2 ** 31, 2 ** 31 - 1)]),
+             rng.choice([0x100, 0x40000100, 0x80008000, rng.randint(0, 2 ** 32 - 1)]),
+             rng.choice([0, rng.randint(0, 2 ** 32 - 1)]),
+             bytes(bytearray(rng.choice(alphabet) for _ in range(length))), size)
+        for _ in range(count))
+
+
+@pytest.mark.skipif(not hasattr(struct, 'iter_unpack'), reason='Python 3.4+')
+@pytest.mark.parametrize('seed', range(30))
+def test_bursts_of_names_of_one_length_parse_exactly_as_the_plain_loop(seed):
+    import inotify_simple
+    rng = random.Random(seed)
+    size = 16 * rng.randint(1, 16)
+    length = rng.choice([0, 1, size - 1, size, rng.randint(0, size)])
+    printable = list(range(0x20, 0x7f))
+    printable.remove(ord('/'))
+    alphabets = [printable,
+                 list(range(1, 256)),  # not UTF-8, and some names hold '/'
+                 list(bytearray(u'\u00e9t\u00e9-\u65e5\u672c'.encode('utf-8')))]
+    count = rng.choice([8, 9, 100, inotify_simple._BATCH + rng.randint(-2, 2)])
+    data = burst(rng, count, size, length, alphabets[seed % 3])
+    expected = reference(data)
+    assert parse_events(data) == expected
+    assert inotify_simple._parse_uniform(data, size) == expected
+    if seed % 3 == 0 and inotify_simple._DECODE_AT_ONCE:  # the kernel's shape
+        assert inotify_simple._names(data[:100 * (16 + size)], size,
+                                     min(count, 100)) is not None
+
+
+@pytest.mark.skipif(not hasattr(struct, 'iter_unpack'), reason='Python 3.4+')
+@pytest.mark.parametrize('odd', [b'ab\0cd', b'abcd\0e', b'\0abcd', b'ab/cd', b'abcde',
+                                 b'abc', b''])
+def test_a_burst_with_one_odd_name_parses_exactly_as_the_plain_loop(odd):
+    # a NUL inside, junk after the NUL, a '/', or another length: all as rstrip has it
+    import inotify_simple
+    data = b''.join(pack(i, 256, 0, b'wxyz' if i != 7 else odd, 16)
+                    for i in range(20))
+    expected = reference(data)
+    assert parse_events(data) == expected
+    assert inotify_simple._parse_uniform(data, 16) == expected
+    assert inotify_simple._names(data, 16, 20) is None
