@@ -511,11 +511,11 @@ def _names(batch, size, count):
     for column in range(_EVENT_SIZE - 1):
         text[column::step] = blank
     text[_EVENT_SIZE - 1::step] = b'/' * count
-    # count events of this shape, end to end, are the whole batch
     shape = bytes(_EVENT_SIZE - 1) + b'\1' * (1 + length) + bytes(size - length)
-    if text.translate(_SHAPE).count(shape) != count:
+    if text.translate(_SHAPE) != shape * count:
         return None
-    names = text.translate(None, b'\0').decode(_FS_ENCODING, _FS_ERRORS).split('/')
+    names = bytes(text).translate(None, b'\0').decode(_FS_ENCODING, _FS_ERRORS).split(
+        '/')
     if len(names) != count + 1:  # a name held a '/': the kernel never writes one
         return None
     del names[0]
