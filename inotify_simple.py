@@ -484,7 +484,9 @@ def _parse_uniform(data, size):
     for first in range(0, len(data), _BATCH * step):
         batch = memoryview(data)[first:first + _BATCH * step]
         count = len(batch) // step
-        names = _names(batch, size, count) if size else repeat('', count)
+        names = None
+        if not step % 4:  # the fields can be read as columns of 4-byte words
+            names = _names(batch, size, count) if size else repeat('', count)
         if names is None:
             events += [tuple.__new__(Event, (wd, mask, cookie, raw.rstrip(b'\0').decode(
                 _FS_ENCODING, _FS_ERRORS))) for wd, mask, cookie, _, raw in
@@ -499,9 +501,9 @@ def _parse_uniform(data, size):
 def _names(batch, size, count):
     """The names in ``batch``, decoded as one string, when every name has the length
     of the first and only NULs after it, as the kernel writes them; else None."""
-    step = _EVENT_SIZE + size
-    if not _DECODE_AT_ONCE or step % 4:  # the fields are read as 4-byte columns
+    if not _DECODE_AT_ONCE:
         return None
+    step = _EVENT_SIZE + size
     text = bytearray(batch)
     length = text.find(b'\0', _EVENT_SIZE, step) - _EVENT_SIZE
     if length < 0:  # no NUL: the name fills its bytes
@@ -511,11 +513,12 @@ def _names(batch, size, count):
     for column in range(_EVENT_SIZE - 1):
         text[column::step] = blank
     text[_EVENT_SIZE - 1::step] = b'/' * count
+    # Then every event must read: NULs, '/', the name's bytes (not NUL), NULs.
     shape = bytes(_EVENT_SIZE - 1) + b'\1' * (1 + length) + bytes(size - length)
     if text.translate(_SHAPE) != shape * count:
         return None
-    names = bytes(text).translate(None, b'\0').decode(_FS_ENCODING, _FS_ERRORS).split(
-        '/')
+    text = bytes(text).translate(None, b'\0').decode(_FS_ENCODING, _FS_ERRORS)
+    names = text.split('/')
     if len(names) != count + 1:  # a name held a '/': the kernel never writes one
         return None
     del names[0]
