@@ -438,9 +438,10 @@ def parse_events(data):
         # 16 bytes; no name is 0): unpack them all at once, when that is so.
         size = _EVENT_HEADER.unpack_from(data, 0)[3]
         step = _EVENT_SIZE + size
-        if not end % step and not step % 4 and memoryview(data).cast('I')[
-                3::step // 4].tolist().count(size) == end // step:
-            return _parse_uniform(data, size)
+        if not end % step and not step % 4:
+            lengths = memoryview(data).cast('I')[3::step // 4]
+            if lengths == memoryview(struct.pack('I', size) * len(lengths)).cast('I'):
+                return _parse_uniform(data, size)
     return _parse(data)
 
 
