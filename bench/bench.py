@@ -100,12 +100,13 @@ def compare(timers, rounds, counts, setup=None):
 
 def timed(function, *args):
     """Seconds ``function(*args)`` takes from a collected heap, freeing its result
-    outside the clock; and the number of items the result has."""
+    outside the clock; and the number of events in the result."""
     gc.collect()  # each timing counts its own garbage only
     start = clock()
     result = function(*args)
     elapsed = clock() - start
-    count = len(result) // 32 if isinstance(result, bytes) else len(result)
+    count = len(inotify_simple.parse_events(result) if isinstance(result, bytes)
+                else result)
     del result
     return elapsed, count
 
@@ -139,9 +140,14 @@ def capture(directory, count, make):
     return data
 
 
+def mixed_name(i):
+    """Names from 3 to 42 bytes, so padded to 16, 32 or 48."""
+    return 'f%d-%s' % (i, 'x' * (i * 7 % 38))
+
+
 def write_file(directory, i):
-    # names from 1 to 40 bytes: CREATE, OPEN, MODIFY, CLOSE_WRITE each
-    with open(os.path.join(directory, 'f%d-%s' % (i, 'x' * (i * 7 % 38))), 'w') as f:
+    # CREATE, OPEN, MODIFY, CLOSE_WRITE each
+    with open(os.path.join(directory, mixed_name(i)), 'w') as f:
         f.write('x')
 
 
@@ -194,8 +200,9 @@ def queue_room(wanted):
             f.write('%d\n' % old)
 
 
-def bench_drain(peers, directory, events, rounds):
-    """Fill every library's queue with the same ``events`` CREATEs; time draining."""
+def bench_drain(peers, directory, events, rounds, mixed=False):
+    """Fill every library's queue with the same ``events`` CREATEs, of names of one
+    length, or of ``mixed`` lengths; time draining."""
     drains = {'ours': lambda i: i.read(timeout=0),
               'os.read (floor)': lambda i: os.read(i.fileno(), available(i))}
     instances = {}
@@ -228,7 +235,8 @@ def bench_drain(peers, directory, events, rounds):
         for name in os.listdir(directory):
             os.remove(os.path.join(directory, name))
         for i in range(events):
-            open(os.path.join(directory, '%07d' % i), 'w').close()
+            open(os.path.join(directory, mixed_name(i) if mixed else '%07d' % i),
+                 'w').close()
 
     def drain(label):
         seconds, count = timed(drains[label], instances[label])
@@ -245,7 +253,8 @@ def bench_drain(peers, directory, events, rounds):
                 instance.close()
         for name in os.listdir(directory):
             os.remove(os.path.join(directory, name))
-    return {'drain %d CREATE events' % events: result}
+    return {'drain %d CREATE events, names of %s' % (
+        events, 'mixed lengths' if mixed else 'one length'): result}
 
 
 def available(instance):
@@ -380,6 +389,7 @@ def main():
         for events in sizes:
             cases.update(bench_drain(peers, directory, events,
                                      rounds if events <= 10000 else max(3, rounds // 3)))
+        cases.update(bench_drain(peers, directory, sizes[0], rounds, mixed=True))
         cases.update(bench_add_watch(peers, directory, sizes[0], rounds))
         cases.update(bench_memory(peers, directory, sizes[-1]))
     finally:
