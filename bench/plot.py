@@ -49,7 +49,7 @@ def table(results):
 def plot(results, path):
     shown = [r for r in results if r['interpreter'].startswith('CPython 3')]
     figure, axes = plt.subplots(len(shown), len(PLOTTED), squeeze=False,
-                                figsize=(5.5 * len(PLOTTED), 2.4 * len(shown)))
+                                figsize=(5.5 * len(PLOTTED), 2.7 * len(shown)))
     for row, result in enumerate(shown):
         for column, prefix in enumerate(PLOTTED):
             axis = axes[row][column]
@@ -62,7 +62,7 @@ def plot(results, path):
             axis.barh(labels, [rows[label]['ns'] for label in labels],
                       color=['tab:orange' if label == 'ours' else 'tab:blue'
                              for label in labels])
-            axis.set_title('%s: %s' % (result['interpreter'], cases[0]), fontsize=9)
+            axis.set_title('%s\n%s' % (result['interpreter'], cases[0]), fontsize=9)
             axis.set_xlabel('ns per event (less is better)', fontsize=8)
             axis.tick_params(labelsize=8)
     figure.tight_layout()
