@@ -109,11 +109,12 @@ def headers(data):
         offset += 16 + struct.unpack_from('iIII', data, offset)[3]
 
 
-def random_event(rng, size=None, length=None):
-    """A packed event with random fields, as the kernel pads it unless ``size``."""
+def random_event(rng, size=None, length=None, alphabet=range(1, 256)):
+    """A packed event with random fields and a name of bytes from ``alphabet``, as
+    the kernel pads it unless ``size``."""
     if length is None:
         length = rng.randint(0, 255)
-    name = bytes(bytearray(rng.choice(range(1, 256)) for _ in range(length)))
+    name = bytes(bytearray(rng.choice(alphabet) for _ in range(length)))
     if size is None:
         size = (length // 16 + 1) * 16 if length else 0
     return pack(rng.choice([-1, 1, rng.randint(-2 ** 31, 2 ** 31 - 1)]),
@@ -157,16 +158,6 @@ def test_a_truncated_uniform_burst_raises_the_same_clear_error(size):
         assert 'offset %d' % (19 * (16 + size)) in str(info.value)
 
 
-def burst(rng, count, size, length, alphabet):
-    """``count`` events whose names all have ``length`` bytes in ``size``."""
-    return b''.join(
-        pack(rng.choice([-1, 1, rng.randint(-2 ** 31, 2 ** 31 - 1)]),
-             rng.choice([0x100, 0x40000100, 0x80008000, rng.randint(0, 2 ** 32 - 1)]),
-             rng.choice([0, rng.randint(0, 2 ** 32 - 1)]),
-             bytes(bytearray(rng.choice(alphabet) for _ in range(length))), size)
-        for _ in range(count))
-
-
 @pytest.mark.skipif(not hasattr(struct, 'iter_unpack'), reason='Python 3.4+')
 @pytest.mark.parametrize('seed', range(30))
 def test_bursts_of_names_of_one_length_parse_exactly_as_the_plain_loop(seed):
@@ -180,7 +171,8 @@ def test_bursts_of_names_of_one_length_parse_exactly_as_the_plain_loop(seed):
                  list(range(1, 256)),  # not UTF-8, and some names hold '/'
                  list(bytearray(u'\u00e9t\u00e9-\u65e5\u672c'.encode('utf-8')))]
     count = rng.choice([8, 9, 100, inotify_simple._BATCH + rng.randint(-2, 2)])
-    data = burst(rng, count, size, length, alphabets[seed % 3])
+    data = b''.join(random_event(rng, size, length, alphabets[seed % 3])
+                    for _ in range(count))
     expected = reference(data)
     assert parse_events(data) == expected
     assert inotify_simple._parse_uniform(data, size) == expected
