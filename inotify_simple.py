@@ -481,9 +481,10 @@ def _parse_uniform(data, size):
     """:func:`parse_events` of events whose names all take ``size`` bytes (Python 3):
     a batch at a time, each a column of bytes at a time when its names allow."""
     step = _EVENT_SIZE + size
+    view = memoryview(data)
     events = []
     for first in range(0, len(data), _BATCH * step):
-        batch = memoryview(data)[first:first + _BATCH * step]
+        batch = view[first:first + _BATCH * step]
         count = len(batch) // step
         names = None
         if not step % 4:  # the fields can be read as columns of 4-byte words
