@@ -52,7 +52,19 @@ try:
     from termios import FIONREAD
 except ImportError:  # not a Unix: creating an INotify raises ENOSYS before these
     ioctl = FIONREAD = None
-_monotonic = getattr(time, 'monotonic', time.time)  # Python 2.7 has no monotonic()
+try:
+    from time import monotonic as _monotonic
+except ImportError:  # Python 2.7: the C library's clock_gettime(CLOCK_MONOTONIC)
+    def _monotonic():
+        timespec = (ctypes.c_long * 2)()  # struct timespec: tv_sec, tv_nsec
+        try:
+            function = _libc_function('clock_gettime')
+        except OSError:  # glibc before 2.17 has it in librt only: the wall clock
+            return time.time()
+        _libc_call(function, (_CLOCK_MONOTONIC, timespec))
+        return timespec[0] + timespec[1] * 1e-9
+# Python < 3.5 cannot tell; its daemon threads keep running at exit anyway.
+_finalizing = getattr(sys, 'is_finalizing', lambda: False)
 
 __version__ = '1.4.0'
 
@@ -64,9 +76,14 @@ _libc = _libc_quick = None
 # eventfd(2)'s EFD_CLOEXEC and EFD_NONBLOCK. Python 2.7's os has no O_CLOEXEC.
 _CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)
 _NONBLOCK = os.O_NONBLOCK
+_CLOCK_MONOTONIC = 1  # <time.h> on Linux
 _MAX_POLL = 2 ** 31 - 1  # poll()'s longest timeout, in ms; longer waits poll again
-_WATCHES = '/proc/sys/fs/inotify/max_user_watches'
-_INSTANCES = '/proc/sys/fs/inotify/max_user_instances'
+_CLOSE_WAIT = 1.0  # seconds close() waits for readers to leave, at most
+_INFINITY = float('inf')
+# The limits that ENOSPC from inotify_add_watch() and EMFILE from inotify_init1()
+# may mean: the system's, and the one of the user namespace the process is in.
+_WATCHES = ('fs.inotify.max_user_watches', 'user.max_inotify_watches')
+_INSTANCES = ('fs.inotify.max_user_instances', 'user.max_inotify_instances')
 
 
 def _load_libc(use_errno):
@@ -87,10 +104,11 @@ def _libc_function(name):
     """The C library's function ``name``, loading the library on first use."""
     global _libc, _libc_quick
     if _libc is None:
-        _libc = _load_libc(use_errno=True)
         # The same functions without errno kept: a call that succeeds costs less
         # (add_watch's); one that fails is made again through _libc, for errno.
+        # Published before _libc, which other threads test to skip the loading.
         _libc_quick = _load_libc(use_errno=False)
+        _libc = _load_libc(use_errno=True)
     function = getattr(_libc, name, None)
     if function is None:
         raise OSError(errno.ENOSYS, 'inotify is Linux-only: the C library has no '
@@ -113,18 +131,30 @@ def _strerror(err, name):
     """The message for ``err``, with the limit to raise when one was reached."""
     message = os.strerror(err)
     if err == errno.ENOSPC and name == 'inotify_add_watch':
-        limit = _WATCHES
+        limits = _WATCHES
     elif err == errno.EMFILE and name == 'inotify_init1' and _can_open_a_file():
-        limit = _INSTANCES
+        limits = _INSTANCES
     else:
         return message
-    try:
-        with open(limit) as f:
-            value = f.read().strip()
-    except (IOError, OSError):  # no /proc: the hint goes without the value
-        value = '?'
+    # The lower of the two is the one reached (in the initial user namespace they
+    # are one value; in another, /proc/sys/user shows that namespace's own).
+    value, limit = min((_sysctl(limit), limit) for limit in limits)
     return '%s: the inotify limit %s (now %s) was reached; raise it with ' \
-           '"sysctl fs.inotify.%s=N"' % (message, limit, value, limit.split('/')[-1])
+           '"sysctl %s=N"' % (message, _sysctl_path(limit),
+                               '?' if value == _INFINITY else value, limit)
+
+
+def _sysctl(name):
+    """The value of the sysctl ``name``; infinity when it cannot be read."""
+    try:
+        with open(_sysctl_path(name)) as f:
+            return int(f.read())
+    except (IOError, OSError, ValueError):  # no /proc, or an older kernel
+        return _INFINITY
+
+
+def _sysctl_path(name):
+    return '/proc/sys/' + name.replace('.', '/')
 
 
 def _can_open_a_file():
@@ -166,7 +196,7 @@ for _field, _doc in _EVENT_FIELD_DOCS:
 _EVENT_FMT = 'iIII'
 _EVENT_SIZE = struct.calcsize(_EVENT_FMT)
 _EVENT_HEADER = struct.Struct(_EVENT_FMT)
-_EVENTFD_ONE = struct.pack('=Q', 1)
+_EVENTFD_ONE = struct.pack('=Q', 1)  # eventfd(2) adds what is written
 _iter_unpack = getattr(struct, 'iter_unpack', None)  # Python 3.4+
 # Buffers this long or longer may be parsed with _parse_uniform; shorter ones parse
 # faster one event at a time, and on PyPy, whose JIT runs _parse three times
@@ -179,6 +209,21 @@ _BATCH = 4096  # events _parse_uniform takes at once: bounds the copies it makes
 _DECODE_AT_ONCE = _DECODE_NAMES and codecs.lookup(_FS_ENCODING).name in ('utf-8',
                                                                          'ascii')
 _SHAPE = bytes(bytearray([0] + [1] * 255))  # translate(): NUL to 0, any other byte to 1
+
+
+class _Process(object):
+    """What an :class:`INotify` keeps for each process that uses it, so that a child
+    made by ``fork()`` never touches its parent's: the lock that readers hold around
+    ``FIONREAD`` and ``read()``, the threads inside ``read()`` and ``close()``, and
+    the eventfd that ``close()`` writes to wake those waiting (made on first wait).
+    """
+
+    __slots__ = ('lock', 'users', 'wake')
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = []  # get_ident() of each call in progress, once per call
+        self.wake = None
 
 
 class INotify(FileIO):
@@ -212,17 +257,8 @@ class INotify(FileIO):
         init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
         FileIO.__init__(self, _libc_call(_libc_function('inotify_init1'),
                                          (init_flags,)), mode='rb', closefd=closefd)
-        try:
-            # eventfd(2): written by close() to wake the threads waiting in read().
-            self._wake = _libc_call(_libc_function('eventfd'),
-                                    (0, _CLOEXEC | _NONBLOCK))
-        except BaseException:
-            FileIO.close(self)
-            raise
-        self._lock = threading.RLock()
-        self._idle = threading.Condition(self._lock)
-        self._users = []  # the threads inside read(), by get_ident()
         self._closing = False
+        self._processes = {}  # os.getpid() -> _Process
         self._poller = select.poll()  # kept for subclasses written for 1.3
         self._poller.register(self.fileno())
 
@@ -240,8 +276,8 @@ class INotify(FileIO):
 
         Raises:
             TypeError: ``path`` or ``mask`` is of the wrong type.
-            ValueError: ``path`` contains a NUL byte, or ``mask`` does not fit in
-                32 unsigned bits.
+            ValueError: ``path`` contains a NUL byte, ``mask`` does not fit in
+                32 unsigned bits, or the instance is closed.
             OSError: the kernel's error, unchanged, naming ``path``: ``ENOENT``,
                 ``EACCES``, ``ENOTDIR`` (``ONLYDIR`` on a file), ``EEXIST``
                 (``MASK_CREATE`` on a watched path), ``EINVAL`` (no event in
@@ -253,13 +289,15 @@ class INotify(FileIO):
         else:
             path = _fspath(path)
             encoded = _encode(path)
-        if index(mask) >> 32:  # negative, or more than 32 bits (and an int at all)
+        mask = index(mask)
+        if mask >> 32:  # negative, or more than 32 bits
             raise ValueError('mask %r does not fit in 32 unsigned bits' % (mask,))
-        wd = _libc_quick.inotify_add_watch(self.fileno(), encoded, mask)
+        fd = self.fileno()
+        wd = _libc_quick.inotify_add_watch(fd, encoded, mask)
         if wd != -1:
             return wd
         # Failed: again through _libc_call, for its errno, message and EINTR retry.
-        return _libc_call(_libc.inotify_add_watch, (self.fileno(), encoded, mask), path)
+        return self._call(_libc.inotify_add_watch, (fd, encoded, mask), path)
 
     def rm_watch(self, wd):
         """Stop watching ``wd``; wraps ``inotify_rm_watch()``, which queues ``IGNORED``.
@@ -269,12 +307,13 @@ class INotify(FileIO):
 
         Raises:
             TypeError: ``wd`` is not an int.
+            ValueError: the instance is closed.
             OSError: ``EINVAL`` if ``wd`` is not a watch of this instance.
         """
         wd = int(index(wd))
         if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; nothing else is a watch
             raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        _libc_call(_libc.inotify_rm_watch, (self.fileno(), wd))
+        self._call(_libc.inotify_rm_watch, (self.fileno(), wd))
 
     def read(self, timeout=None, read_delay=None):
         """Read the queued events, waiting for some with ``poll()`` if there are none.
@@ -284,11 +323,12 @@ class INotify(FileIO):
 
         Args:
             timeout (int or float): milliseconds to wait when nothing is queued.
-                ``None`` (the default) or negative: until events arrive. ``0``:
-                return at once.
+                ``None`` (the default), negative or ``float('inf')``: until events
+                arrive. ``0``: return at once.
             read_delay (int or float): when nothing was queued at the call,
                 milliseconds to wait after the first event arrives, so that more
-                gather (and the kernel merges repeats) before they are read.
+                gather (and the kernel merges repeats) before they are read;
+                ``float('inf')``: until :meth:`close`.
 
         Returns:
             list[Event]: every event queued at that moment, in the kernel's order;
@@ -296,88 +336,143 @@ class INotify(FileIO):
 
         Raises:
             TypeError: ``timeout`` or ``read_delay`` is not a number.
-            ValueError: the instance is closed.
+            ValueError: ``timeout`` or ``read_delay`` is NaN, or the instance is
+                closed.
+            RuntimeError: called from a signal handler that interrupted a
+                ``read()`` or ``close()`` of the same instance in the same thread.
+            OSError: ``EMFILE``, when the descriptor that :meth:`close` uses to
+                wake waiting readers (an eventfd, made by the first ``read()`` of
+                a process that waits) cannot be made.
         """
-        deadline = _deadline(timeout)
+        deadline = _deadline(_seconds(timeout, 'timeout'))
         delay = _seconds(read_delay, 'read_delay')
-        self._lock.acquire()
+        process = self._enter()
         try:
-            if self._closing or self.closed:
-                raise ValueError('I/O operation on closed file')
-            self._users.append(get_ident())
+            while True:
+                with process.lock:  # so that every event goes whole to one reader
+                    data = self._readall()
+                if data or timeout == 0 or not self._wait(process, deadline, delay):
+                    break
         finally:
-            self._lock.release()
-        try:
-            data = self._readall()
-            while not data and timeout != 0 and self._wait(deadline, delay):
-                data = self._readall()
-        finally:
-            self._leave()
+            self._leave(process)
         return parse_events(data)
 
     def close(self):
         """Close the descriptor, and with it every watch; calling it again does nothing.
 
-        Threads waiting in :meth:`read` wake at once and return ``[]``; the
-        descriptor is closed once none of them is using it.
+        Threads waiting in :meth:`read` wake at once and return ``[]``; ``close()``
+        waits for them to return (for a second at most), and the descriptor is
+        closed once no thread is using it. A signal handler may call it, even
+        while the thread it interrupts is inside a method of this instance: the
+        descriptor is then closed as that method returns. After ``fork()``,
+        closing the child's copy leaves the parent's instance as it was.
         """
-        lock = getattr(self, '_lock', None)
-        if lock is None:  # __init__ failed, or has not run
+        if getattr(self, '_processes', None) is None:  # __init__ failed, or not run
             return FileIO.close(self)
-        with lock:
+        process = self._process()
+        me = get_ident()
+        interrupted = me in process.users  # by a signal handler: do not wait for it
+        process.users.append(me)
+        try:
             if not self._closing:
                 self._closing = True
-                os.write(self._wake, _EVENTFD_ONE)
-            me = get_ident()
-            while [user for user in self._users if user != me]:
-                self._idle.wait()
-            # From a signal handler interrupting this thread's read(), the read
-            # closes on its way out; otherwise nobody is using the descriptor.
-            if me not in self._users:
-                self._close_now()
+                if process.wake is not None:
+                    os.write(process.wake, _EVENTFD_ONE)
+            end = _monotonic() + _CLOSE_WAIT
+            pause = 0.0001
+            while not interrupted and [user for user in process.users if user != me]:
+                if _finalizing() or _monotonic() > end:  # the last out closes
+                    break
+                time.sleep(pause)
+                pause = min(2 * pause, 0.01)
+        finally:
+            self._leave(process)
 
     def _readall(self):
-        """All the bytes queued, sized with ``FIONREAD``; b'' when none (or closing)."""
-        self._lock.acquire()
+        """All the bytes queued, sized with ``FIONREAD``; b'' when none."""
+        size = struct.unpack('i', ioctl(self.fileno(), FIONREAD, b'\0\0\0\0'))[0]
+        if not size:  # never read(fd, 0): inotify(7) blocks then fails with EINVAL
+            return b''
         try:
-            if self._closing:
-                return b''
-            size = struct.unpack('i', ioctl(self.fileno(), FIONREAD, b'\0\0\0\0'))[0]
-            # Never read(fd, 0): inotify(7) blocks then fails with EINVAL on it.
-            return os.read(self.fileno(), size) if size else b''
-        finally:
-            self._lock.release()
+            return os.read(self.fileno(), size)
+        except OSError as e:  # IN_NONBLOCK, and another process read them first
+            if e.errno != errno.EAGAIN:
+                raise
+            return b''
 
-    def _wait(self, deadline, delay):
-        """Wait for events until ``deadline``, then ``delay`` more; False if none."""
-        if self._closing:  # close() from a signal handler, before this read began
+    def _wait(self, process, deadline, delay):
+        """Wait for events until ``deadline``, then ``delay`` more; whether to read
+        again (False on timeout, and once :meth:`close` was called)."""
+        with process.lock:
+            if process.wake is None:  # eventfd(2)
+                process.wake = _libc_call(_libc_function('eventfd'),
+                                          (0, _CLOEXEC | _NONBLOCK))
+        if self._closing:  # checked after the eventfd is there for close() to write
             return False
         poller = select.poll()  # one per wait: two threads may not share a poll
         poller.register(self.fileno(), select.POLLIN)
-        poller.register(self._wake, select.POLLIN)
-        if not _poll(poller, deadline) or self._closing:
-            return False
+        poller.register(process.wake, select.POLLIN)
+        while True:
+            ready = _poll(poller, deadline)
+            if not ready or self._closing:
+                return False
+            if [fd for fd, _ in ready if fd != process.wake]:
+                break
+            # Written, yet not by close(), which sets _closing first: wait on
+            # without it, rather than be woken again and again until the deadline.
+            poller.unregister(process.wake)
         if delay and delay > 0:
             poller.unregister(self.fileno())
-            _poll(poller, _monotonic() + delay)
+            _poll(poller, _deadline(delay))
         return not self._closing
 
-    def _leave(self):
-        self._lock.acquire()
-        try:
-            self._users.remove(get_ident())
-            if self._closing:
-                self._idle.notify_all()
-                if not self._users:
-                    self._close_now()
-        finally:
-            self._lock.release()
+    def _process(self):
+        """The calling process's :class:`_Process`; a child of ``fork()`` makes its
+        own (setdefault() is atomic: two threads of a child get the same one)."""
+        pid = os.getpid()
+        return self._processes.get(pid) or self._processes.setdefault(pid, _Process())
 
-    def _close_now(self):
-        if self._wake >= 0:
-            os.close(self._wake)
-            self._wake = -1
+    def _enter(self):
+        """Count the calling thread as using the descriptors; its :class:`_Process`."""
+        process = self._process()
+        me = get_ident()
+        if me in process.users:
+            raise RuntimeError('read() was called from a signal handler that '
+                               'interrupted a read() or close() of this INotify')
+        process.users.append(me)
+        if self._closing or self.closed:
+            self._leave(process)
+            raise ValueError('I/O operation on closed file')
+        return process
+
+    def _leave(self, process):
+        """Stop counting the calling thread; after :meth:`close`, the last closes."""
+        process.users.remove(get_ident())
+        if self._closing and not process.users:
+            self._release()
+
+    def _release(self):
+        """Close the descriptors, each once: this process's eventfd, the copies of
+        its parents' (after ``fork()``), then the inotify descriptor."""
+        processes = self._processes
+        while processes:
+            try:
+                wake = processes.popitem()[1].wake
+            except KeyError:  # emptied by another thread meanwhile
+                break
+            if wake is not None:
+                os.close(wake)
         FileIO.close(self)
+
+    def _call(self, function, args, path=None):
+        """:func:`_libc_call`, but ValueError if the instance was closed meanwhile
+        (by a signal handler or another thread): its descriptor is gone then."""
+        try:
+            return _libc_call(function, args, path)
+        except OSError:
+            if self._closing or self.closed:
+                raise ValueError('I/O operation on closed file')
+            raise
 
 
 def _seconds(milliseconds, name):
@@ -387,33 +482,36 @@ def _seconds(milliseconds, name):
     if not isinstance(milliseconds, numbers.Real):
         raise TypeError('%s must be a number of milliseconds or None, not %r'
                         % (name, milliseconds))
+    if milliseconds != milliseconds:
+        raise ValueError('%s must be a number of milliseconds or None, not NaN'
+                         % name)
     return milliseconds / 1000.0
 
 
-def _deadline(timeout):
-    """The ``_monotonic()`` time at which ``timeout`` (ms) ends; None for never."""
-    seconds = _seconds(timeout, 'timeout')
-    if seconds is None or seconds < 0:
+def _deadline(seconds):
+    """The ``_monotonic()`` time ``seconds`` from now; None (never) for None, a
+    negative number or infinity."""
+    if seconds is None or seconds < 0 or seconds == _INFINITY:
         return None
     return _monotonic() + seconds
 
 
 def _poll(poller, deadline):
-    """``poller.poll()`` until ``deadline``, through signals; whether any fd is ready."""
+    """``poller.poll()`` until ``deadline``, through signals: the ready descriptors
+    with their events, or [] once the deadline has passed."""
     while True:
         timeout = None
         if deadline is not None:  # in whole ms, rounded up, as poll() takes them
             timeout = min(max(0, int(-((_monotonic() - deadline) * 1000 // 1))),
                           _MAX_POLL)
         try:
-            if poller.poll(timeout):
-                return True
+            ready = poller.poll(timeout)
         except select.error as e:  # Python 2.7 does not retry EINTR (PEP 475 does)
             if e.args[0] != errno.EINTR:
                 raise
             continue
-        if deadline is not None and _monotonic() >= deadline:
-            return False
+        if ready or deadline is not None and _monotonic() >= deadline:
+            return ready
 
 
 def parse_events(data):
@@ -527,14 +625,23 @@ def _names(batch, size, count):
     return names
 
 
+def _format_member(member, format_spec):
+    """format() of a flag: its name as str() gives it, or its number if a format
+    spec is given (``'{:x}'``), on every Python (3.6-3.10 gave the number)."""
+    return format(int(member), format_spec) if format_spec else str(member)
+
+
 class flags(IntEnum):
     """The inotify flags of ``<sys/inotify.h>``, without their ``IN_`` prefix.
 
     OR them into the ``mask`` of :meth:`INotify.add_watch`, and test them against
-    an :attr:`Event.mask`. They print as their name: ``flags.CREATE``.
+    an :attr:`Event.mask`. They print as their name, ``flags.CREATE``, with
+    ``print()``, ``str()``, ``'{}'.format()`` and f-strings; a format spec
+    formats the number: ``'{:x}'.format(flags.CREATE)`` is ``'100'``.
     """
 
     __str__ = Enum.__str__  # Python 3.11 made IntEnum print as an int
+    __format__ = _format_member
 
     ACCESS = 0x00000001  #: file was accessed (entries of a watched directory too)
     MODIFY = 0x00000002  #: file was modified (written, truncated)
@@ -578,6 +685,7 @@ class masks(IntEnum):
     """Convenience masks: :class:`flags` OR-ed together."""
 
     __str__ = Enum.__str__  # Python 3.11 made IntEnum print as an int
+    __format__ = _format_member
 
     CLOSE = flags.CLOSE_WRITE | flags.CLOSE_NOWRITE  #: either CLOSE_* event
     MOVE = flags.MOVED_FROM | flags.MOVED_TO  #: either MOVED_* event
