@@ -1,7 +1,9 @@
 import errno
 import gc
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,10 +19,6 @@ from inotify_simple import flags
 # it costs nothing when the event comes, which is always unless something is broken.
 WAIT = 30.0
 
-# Where the limits are that tests may lower, as root, and must restore.
-LIMITS = '/proc/sys/fs/inotify/'
-
-
 def open_fds():
     """The descriptors this process has open, with what each points at."""
     fds = {}
@@ -30,6 +28,24 @@ def open_fds():
         except OSError:  # the descriptor of the listing itself, gone by now
             pass
     return fds
+
+
+def unblock(signum):
+    """Let ``signum`` through, should this process have inherited it blocked (as a
+    process started by another that blocks it does): a handler must be able to run.
+    """
+    if hasattr(signal, 'pthread_sigmask'):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+    else:  # Python 2.7: sigprocmask(2) with a sigset_t of its own making
+        import ctypes
+        sigset = (ctypes.c_ulong * (128 // ctypes.sizeof(ctypes.c_ulong)))()
+        bits = 8 * ctypes.sizeof(ctypes.c_ulong)
+        sigset[(signum - 1) // bits] = 1 << (signum - 1) % bits
+        ctypes.CDLL(None).sigprocmask(1, ctypes.byref(sigset), None)  # SIG_UNBLOCK
+
+
+# The tests' signal handlers, and those of the scripts they start, need SIGALRM.
+unblock(signal.SIGALRM)
 
 
 @pytest.fixture(autouse=True)
@@ -100,28 +116,107 @@ def touch(path, data=b''):
         f.write(data)
 
 
-@pytest.fixture
-def limit():
-    """Set an inotify limit in /proc/sys/fs/inotify for the test; restored after."""
-    saved = {}
+CLONE_NEWUSER = 0x10000000  # <sched.h>
 
-    def set_limit(name, value):
-        path = LIMITS + name
-        if os.geteuid() != 0:
-            pytest.skip('lowering %s needs root' % path)
-        with open(path) as f:
-            saved.setdefault(path, f.read())
+
+def in_user_namespace(function, **limits):
+    """``function()``'s result, run in a child process alone in a user namespace of
+    its own, where the inotify limits of /proc/sys/user are set to ``limits`` (say
+    max_inotify_instances=4): lowered there, they bind that process and nobody
+    else, and go with it. Skips where user namespaces cannot be made.
+    """
+    import ctypes
+    import pickle
+    import traceback
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return to pytest
         try:
-            with open(path, 'w') as f:
-                f.write('%d\n' % value)
-        except (IOError, OSError) as e:
-            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                pytest.skip('%s cannot be written here: %s' % (path, e))
-            raise
-    yield set_limit
-    for path, value in saved.items():
-        with open(path, 'w') as f:
-            f.write(value)
+            os.close(readable)
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.unshare(CLONE_NEWUSER) != 0:
+                result = ('skip', 'no user namespace here: %s'
+                          % os.strerror(ctypes.get_errno()))
+            else:
+                for name, value in limits.items():
+                    with open('/proc/sys/user/' + name, 'w') as f:
+                        f.write('%d\n' % value)
+                result = ('ok', function())
+        except BaseException:
+            result = ('error', traceback.format_exc())
+        try:
+            os.write(writable, pickle.dumps(result, 2))
+        finally:
+            os._exit(0)
+    os.close(writable)
+    try:
+        report, = read_all([readable], WAIT)
+    finally:
+        os.close(readable)
+        wait_or_kill(pid)
+    kind, value = pickle.loads(report)
+    if kind == 'skip':
+        pytest.skip(value)
+    assert kind == 'ok', value
+    return value
+
+
+def read_all(fds, timeout):
+    """Everything readable from each of ``fds`` until its end, as a list of bytes;
+    fail after ``timeout`` s."""
+    deadline = time.time() + timeout
+    chunks = dict((fd, []) for fd in fds)
+    open_fds = list(fds)
+    while open_fds:
+        left = deadline - time.time()
+        assert left > 0, 'no end of output in %s s; got %r' % (timeout, chunks)
+        for fd in select.select(open_fds, [], [], left)[0]:
+            chunk = os.read(fd, 65536)
+            chunks[fd].append(chunk)
+            if not chunk:
+                open_fds.remove(fd)
+    return [b''.join(chunks[fd]) for fd in fds]
+
+
+def wait_or_kill(pid, timeout=WAIT):
+    """The exit status of child ``pid``, as subprocess gives it (-N for signal N);
+    the child is killed, and the test fails, after ``timeout`` s."""
+    deadline = time.time() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else \
+                -os.WTERMSIG(status)
+        if time.time() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail('process %d did not end in %s s' % (pid, timeout))
+        time.sleep(0.01)
+
+
+def run_script(code, timeout=WAIT, **env):
+    """Run ``code`` in a new interpreter that imports this inotify_simple, bounded
+    in time (a hang fails the test): its exit status, stdout and stderr as text.
+    Whatever it leaves running (children of its fork()s) is killed with it."""
+    session = {'preexec_fn': os.setsid} if PY2 else {'start_new_session': True}
+    process = subprocess.Popen([sys.executable, '-c', code], env=python_env(**env),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               **session)
+    try:
+        out, err = read_all([process.stdout.fileno(), process.stderr.fileno()],
+                            timeout)
+        process.returncode = wait_or_kill(process.pid, timeout)
+    finally:
+        process.stdout.close()
+        process.stderr.close()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:  # nothing was left
+            pass
+        if process.returncode is None:
+            os.waitpid(process.pid, 0)
+            process.returncode = -signal.SIGKILL
+    return process.returncode, out.decode(), err.decode()
 
 
 def kernel_at_least(*version):

@@ -9,6 +9,7 @@ from conftest import AS_NOBODY
 from conftest import PY2
 from conftest import fence
 from conftest import has
+from conftest import in_user_namespace
 from conftest import kernel_at_least
 from conftest import python
 from conftest import read_until
@@ -66,6 +67,27 @@ def test_add_watch_accepts_flags_members_and_plain_ints(inotify, tmp):
     assert inotify.add_watch(tmp, True) == 1  # ACCESS, as 1.3 took it
 
 
+class Number(object):
+    """An integer-like object that is not an int, as numpy's integers are."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+
+def test_integer_like_masks_and_wds_are_taken_as_their_int(inotify, tmp):
+    wd = inotify.add_watch(tmp, Number(flags.CREATE | flags.DELETE))
+    assert type(wd) is int and wd == 1
+    touch(os.path.join(tmp, 'a'))
+    inotify.rm_watch(Number(wd))
+    assert fence(inotify, tmp) == [(wd, flags.CREATE, 0, 'a'),
+                                   (wd, flags.IGNORED, 0, '')]
+    with pytest.raises(ValueError):
+        inotify.add_watch(tmp, Number(2 ** 32))
+
+
 def expect_oserror(code, call, *args):
     with pytest.raises(OSError) as info:
         call(*args)
@@ -114,14 +136,20 @@ def test_mask_create_on_a_watched_path_raises_eexist(inotify, tmp):
     assert fence(inotify, tmp) == [(wd, flags.CREATE, 0, 'f')]
 
 
-def test_the_watch_limit_raises_enospc_that_names_it(inotify, tmp, limit):
+def test_the_watch_limit_raises_enospc_that_names_it(tmp):
     for i in range(20):
         touch(os.path.join(tmp, str(i)))
-    limit('max_user_watches', 3)
-    error = expect_oserror(errno.ENOSPC, lambda: [
-        inotify.add_watch(os.path.join(tmp, str(i)), flags.MODIFY) for i in range(20)])
-    assert 'max_user_watches' in str(error) and '(now 3)' in str(error)
-    assert 'sysctl fs.inotify.max_user_watches=' in str(error)
+
+    def reach_the_limit():
+        with INotify() as inotify:
+            error = expect_oserror(errno.ENOSPC, lambda: [inotify.add_watch(
+                os.path.join(tmp, str(i)), flags.MODIFY) for i in range(20)])
+            return str(error)
+    # lowered in a user namespace of the test's own, not for the whole machine
+    message = in_user_namespace(reach_the_limit, max_inotify_watches=3)
+    assert '/proc/sys/user/max_inotify_watches (now 3) was reached' in message
+    assert '"sysctl user.max_inotify_watches=N"' in message
+    assert os.path.join(tmp, '3') in message
 
 
 def test_rm_watch_of_an_unknown_wd_raises_einval(inotify, tmp):
