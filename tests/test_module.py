@@ -54,6 +54,14 @@ def test_flags_are_ints():
 def test_flags_and_masks_print_as_their_name(member, text):
     assert str(member) == text
     assert '%s' % member == text
+    assert '{}'.format(member) == format(member) == text  # 3.6-3.10 gave the number
+
+
+def test_a_format_spec_formats_the_number():
+    assert '{:x}'.format(flags.CREATE) == '100'
+    assert '{:d}'.format(masks.CLOSE) == '24'
+    assert '{:>5}'.format(flags.ACCESS) == '    1'
+    assert '%d %x' % (flags.CREATE, flags.CREATE) == '256 100'
 
 
 def test_masks_combine_flags():

@@ -1,6 +1,8 @@
 """read(): timeouts, read_delay, batching, signals, bad arguments."""
 import os
+import resource
 import signal
+import struct
 import threading
 import time
 
@@ -162,3 +164,78 @@ def test_close_from_a_signal_handler_ends_the_read_it_interrupts(tmp):
     assert events == [] and elapsed < WAIT
     assert inotify.closed
     assert fd not in open_fds()
+
+
+def test_an_infinite_timeout_waits_for_events(inotify, tmp):
+    inotify.add_watch(tmp, flags.CREATE)
+    tids, results = [], []
+
+    def reader():
+        tids.append(thread_id())
+        results.append(inotify.read(timeout=float('inf')))
+    with later(reader):
+        wait_for(lambda: tids and polling(tids[0], 2))
+        touch(os.path.join(tmp, 'a'))
+    assert results == [[Event(1, flags.CREATE, 0, 'a')]]
+
+
+def test_minus_infinity_waits_like_none(inotify, tmp):
+    inotify.add_watch(tmp, flags.CREATE)
+    with later(lambda: touch(os.path.join(tmp, 'a'))):
+        assert inotify.read(timeout=float('-inf')) == [Event(1, flags.CREATE, 0, 'a')]
+
+
+def test_an_infinite_read_delay_waits_until_close(tmp):
+    from inotify_simple import INotify
+    inotify = INotify()
+    inotify.add_watch(tmp, flags.CREATE)
+    tids, results = [], []
+
+    def reader():
+        tids.append(thread_id())
+        results.append(inotify.read(read_delay=float('inf')))
+    with later(reader):
+        wait_for(lambda: tids and polling(tids[0], 2))
+        touch(os.path.join(tmp, 'a'))
+        wait_for(lambda: polling(tids[0], 1))  # past the event, in its delay
+        inotify.close()
+    assert results == [[]]
+
+
+@pytest.mark.parametrize('argument', ['timeout', 'read_delay'])
+def test_nan_is_refused_up_front_naming_the_argument(inotify, tmp, argument):
+    inotify.add_watch(tmp, flags.CREATE)
+    touch(os.path.join(tmp, 'a'))  # queued: a read would return it at once
+    with pytest.raises(ValueError) as info:
+        inotify.read(**{argument: float('nan')})
+    assert argument in str(info.value) and 'NaN' in str(info.value)
+    assert inotify.read(timeout=0) == [Event(1, flags.CREATE, 0, 'a')]
+
+
+def cpu_time():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_a_wake_descriptor_written_by_another_neither_ends_the_wait_nor_spins(
+        inotify):
+    assert inotify.read(timeout=1) == []  # the first wait makes the eventfd
+    os.write(inotify._processes[os.getpid()].wake, struct.pack('=Q', 1))
+    used = cpu_time()
+    events, elapsed = timed(inotify.read, timeout=500)
+    assert events == []
+    assert 0.5 <= elapsed < WAIT
+    assert cpu_time() - used < 0.4
+
+
+def test_the_deadline_does_not_follow_the_wall_clock(inotify, monkeypatch):
+    real = time.time
+    jumps = []
+
+    def an_hour_later_at_each_call():
+        jumps.append(1)
+        return real() + 3600 * len(jumps)
+    monkeypatch.setattr(time, 'time', an_hour_later_at_each_call)
+    start = os.times()[4]  # times(2): real time, in clock ticks since boot
+    assert inotify.read(timeout=300) == []
+    assert 0.3 <= os.times()[4] - start + 0.01 < WAIT  # give a tick's rounding

@@ -1,0 +1,124 @@
+"""close() from a signal handler, wherever the handler interrupts the same instance.
+
+The scenarios run in an interpreter of their own, bounded in time: a deadlock is a
+failure, not a hung suite.
+"""
+import pytest
+
+from conftest import run_script
+
+# A timer fires at a random moment while the main thread calls one method of an
+# instance over and over; its handler closes the instance, then opens a pipe that
+# takes the numbers just freed. Only ValueError (closed) may come out of the calls,
+# nothing may leak, and the pipe must stay open: a second close of a descriptor
+# already closed would close it.
+FUZZ = '''
+import os, random, signal, sys, tempfile, threading
+from inotify_simple import INotify, flags
+tmp = tempfile.mkdtemp()
+random.seed(%(seed)d)
+WITH_A_READER = %(reader)r
+METHODS = {
+    'read(timeout=0)': lambda inotify: inotify.read(timeout=0),
+    'read(timeout=1)': lambda inotify: inotify.read(timeout=1),
+    'read(timeout=20, read_delay=1)': lambda inotify: [
+        inotify.add_watch(tmp, flags.CREATE), open(tmp + '/f', 'w').close(),
+        inotify.read(timeout=20, read_delay=1)],
+    'add_watch': lambda inotify: inotify.add_watch(tmp, flags.CREATE),
+    'rm_watch': lambda inotify: inotify.rm_watch(inotify.add_watch(tmp, flags.CREATE)),
+    'close': lambda inotify: inotify.close(),
+    '__exit__': lambda inotify: inotify.__exit__(None, None, None),
+}
+
+def fds():
+    """The descriptors of the kinds an instance or a canary has (glibc opens its
+    own files meanwhile, such as libgcc_s when a thread ends for the first time)."""
+    found = set()
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            if os.readlink('/proc/self/fd/' + fd).startswith(('anon_inode:', 'pipe:')):
+                found.add(fd)
+        except OSError:  # the listing's own descriptor
+            pass
+    return found
+
+state = {}
+
+def handler(signum, frame):
+    state['inotify'].close()
+    state['closed'] = True
+    state['canaries'].extend(os.pipe())
+
+signal.signal(signal.SIGALRM, handler)
+for name in sorted(METHODS):
+    method = METHODS[name]
+    for round in range(%(rounds)d):
+        before = fds()
+        inotify = INotify()
+        state.update(inotify=inotify, closed=False, canaries=[])
+        if WITH_A_READER:
+            results = []
+            def read():
+                try:
+                    results.append(inotify.read())
+                except ValueError:  # begun after the handler closed the instance
+                    results.append('closed')
+            reader = threading.Thread(target=read)
+            reader.start()
+        # close() returns in microseconds: a timer that may fire inside the first
+        longest = 3e-5 if name in ('close', '__exit__') else 4e-4
+        signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, longest))
+        try:
+            while not state['closed']:
+                method(inotify)
+            method(inotify)
+        except ValueError as e:
+            assert str(e) == 'I/O operation on closed file', (name, e)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if WITH_A_READER:
+            reader.join(30)
+            assert not reader.is_alive(), name
+            assert len(results) == 1, (name, results)
+        assert inotify.closed, name
+        inotify.close()
+        for fd in state['canaries']:
+            os.fstat(fd)
+            os.close(fd)
+        assert fds() == before, (name, before, fds())
+    sys.stdout.write('%%s ' %% name)
+print('ok')
+'''
+
+
+@pytest.mark.parametrize('seed', [1, 2, 3])
+def test_close_from_a_handler_interrupting_any_method(seed):
+    status, out, err = run_script(FUZZ % {'seed': seed, 'rounds': 100,
+                                          'reader': False})
+    assert (status, err) == (0, '') and out.endswith('ok\n'), (out, err)
+
+
+def test_close_from_a_handler_while_another_thread_reads():
+    status, out, err = run_script(FUZZ % {'seed': 4, 'rounds': 60, 'reader': True})
+    assert (status, err) == (0, '') and out.endswith('ok\n'), (out, err)
+
+
+def test_a_read_from_a_handler_that_interrupted_a_read_raises_runtime_error():
+    code = '''
+import os, signal, tempfile
+from inotify_simple import INotify, flags
+tmp = tempfile.mkdtemp()
+inotify = INotify()
+wd = inotify.add_watch(tmp, flags.CREATE)
+signal.signal(signal.SIGALRM, lambda signum, frame: inotify.read(timeout=0))
+signal.setitimer(signal.ITIMER_REAL, 0.05)
+try:
+    inotify.read()
+except RuntimeError as e:
+    print(e)
+# the outer read() left cleanly: the instance works
+open(os.path.join(tmp, 'a'), 'w').close()
+assert inotify.read() == [(wd, flags.CREATE, 0, 'a')]
+inotify.close()
+'''
+    assert run_script(code) == (0, 'read() was called from a signal handler that '
+                                'interrupted a read() or close() of this INotify\n', '')
