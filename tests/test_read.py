@@ -31,6 +31,7 @@ def later(action):
     class Later(object):
         def __enter__(self):
             self.thread = threading.Thread(target=action)
+            self.thread.daemon = True  # a hung one must fail the test, not the run
             self.thread.start()
 
         def __exit__(self, *exc):
@@ -221,8 +222,11 @@ def test_a_wake_descriptor_written_by_another_neither_ends_the_wait_nor_spins(
         inotify):
     assert inotify.read(timeout=1) == []  # the first wait makes the eventfd
     os.write(inotify._processes[os.getpid()].wake, struct.pack('=Q', 1))
+    results = []
     used = cpu_time()
-    events, elapsed = timed(inotify.read, timeout=500)
+    with later(lambda: results.append(timed(inotify.read, timeout=500))):
+        pass  # in a thread, so that a read that never ends fails the test
+    (events, elapsed), = results
     assert events == []
     assert 0.5 <= elapsed < WAIT
     assert cpu_time() - used < 0.4
