@@ -231,6 +231,7 @@ class INotify(FileIO):
     #: The inotify file descriptor returned by ``inotify_init1()``. Use it with
     #: ``os.read`` and :func:`parse_events` if you prefer; also :meth:`fileno`.
     fd = property(FileIO.fileno)
+    _close_file = FileIO.close  # for close(), when the module's globals are gone
 
     def __init__(self, inheritable=False, nonblocking=False, closefd=True):
         """Create an inotify instance; wraps ``inotify_init1()``.
@@ -367,8 +368,10 @@ class INotify(FileIO):
         descriptor is then closed as that method returns. After ``fork()``,
         closing the child's copy leaves the parent's instance as it was.
         """
-        if getattr(self, '_processes', None) is None:  # __init__ failed, or not run
-            return FileIO.close(self)
+        if _Process is None or getattr(self, '_processes', None) is None:
+            # The interpreter's exit has emptied this module (the exit closes
+            # every descriptor anyway); or __init__ failed, or has not run.
+            return self._close_file()
         process = self._process()
         me = get_ident()
         interrupted = me in process.users  # by a signal handler: do not wait for it
