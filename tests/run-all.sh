@@ -8,6 +8,8 @@
 #
 #   bash tests/run-all.sh [PYTEST ARGS...]     e.g. -k threads, or -x
 #
+# Every run treats the module's own DeprecationWarning and PendingDeprecationWarning
+# as errors, and CPython 3.15's runs in development mode (-X dev), subprocesses too.
 # With CI=true a missing interpreter is a failure; otherwise it is reported and
 # skipped. Exits non-zero if any interpreter fails (or, in CI, is missing).
 set -u
@@ -82,6 +84,15 @@ prepare() {
     fi
 }
 
+# The module's own deprecation warnings are errors, in pytest and in the Pythons
+# that tests start; `python -m inotify_simple` runs it as __main__.
+warnings=
+for category in DeprecationWarning PendingDeprecationWarning; do
+    for module in inotify_simple __main__; do
+        warnings=$warnings${warnings:+,}error::$category:$module
+    done
+done
+
 install_pypy
 sid=
 trap 'sid_unmount >/dev/null' EXIT
@@ -112,11 +123,14 @@ while IFS='|' read -r label python pin where; do
         broken=$((broken + 1)); continue
     fi
     env=$repo/.venvs/$label
-    settings=()
+    settings=(PYTHONWARNINGS="$warnings")
     case $label in
         python2.7) settings+=(PYTHONPATH="$env/lib"); run=("$python") ;;
         *) run=("$env/bin/python") ;;
     esac
+    if [ "$label" = python3.15 ]; then  # the newest CPython, in development mode
+        settings+=(PYTHONDEVMODE=1); version="$version, -X dev"
+    fi
     [ "$where" = sid ] || within=(env)
     # A hung test must not hang the run: 15 minutes is many times a normal run.
     timeout 900 "${within[@]}" "${settings[@]}" "${run[@]}" -m pytest \
