@@ -27,7 +27,8 @@ setup(
     packages=['inotify_simple-stubs'],
     package_data={'inotify_simple-stubs': ['__init__.pyi']},
     install_requires=['enum34; python_version < "3.4"'],
-    python_requires='>=2.7, !=3.0.*, !=3.1.*',
+    # what the tests run on: 3.2 to 3.5 are not among them
+    python_requires='>=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*',
     classifiers=[
         'Development Status :: 5 - Production/Stable',
         'Intended Audience :: Developers',
@@ -44,6 +45,8 @@ setup(
         'Programming Language :: Python :: 3.11',
         'Programming Language :: Python :: 3.12',
         'Programming Language :: Python :: 3.13',
+        'Programming Language :: Python :: 3.14',
+        'Programming Language :: Python :: 3.15',
         'Programming Language :: Python :: Implementation :: CPython',
         'Programming Language :: Python :: Implementation :: PyPy',
         'Topic :: System :: Filesystems',
