@@ -65,6 +65,20 @@ except ImportError:  # Python 2.7: the C library's clock_gettime(CLOCK_MONOTONIC
         return timespec[0] + timespec[1] * 1e-9
 # Python < 3.5 cannot tell; its daemon threads keep running at exit anyway.
 _finalizing = getattr(sys, 'is_finalizing', lambda: False)
+# What tells a child of fork() from its parent: how many forks down from the first
+# process it is, counted by os.register_at_fork() (Python 3.7+); else its process
+# id, which a child in a new PID namespace may share with its parent.
+if hasattr(os, 'register_at_fork'):
+    _forks = [0]
+
+    def _this_process():
+        return _forks[0]
+
+    def _forked():
+        _forks[0] += 1
+    os.register_at_fork(after_in_child=_forked)
+else:  # Python 2.7, 3.6
+    _this_process = os.getpid
 
 __version__ = '1.4.0'
 
@@ -214,8 +228,9 @@ _SHAPE = bytes(bytearray([0] + [1] * 255))  # translate(): NUL to 0, any other b
 class _Process(object):
     """What an :class:`INotify` keeps for each process that uses it, so that a child
     made by ``fork()`` never touches its parent's: the lock that readers hold around
-    ``FIONREAD`` and ``read()``, the threads inside ``read()`` and ``close()``, and
-    the eventfd that ``close()`` writes to wake those waiting (made on first wait).
+    ``FIONREAD`` and ``read()``, the threads inside a method that uses the
+    descriptor, and the eventfd that ``close()`` writes to wake those waiting in
+    ``read()`` (made on the first wait).
     """
 
     __slots__ = ('lock', 'users', 'wake')
@@ -231,7 +246,12 @@ class INotify(FileIO):
     #: The inotify file descriptor returned by ``inotify_init1()``. Use it with
     #: ``os.read`` and :func:`parse_events` if you prefer; also :meth:`fileno`.
     fd = property(FileIO.fileno)
-    _close_file = FileIO.close  # for close(), when the module's globals are gone
+
+    # Private state of our own, beyond 1.3's _poller and _readall, has names that
+    # subclasses written for 1.3 cannot clash with (Python mangles them).
+    __processes = None  # _this_process() -> _Process, set by __init__
+    __closing = False  # close() was called
+    __close_file = FileIO.close  # for close(), once the module's globals are gone
 
     def __init__(self, inheritable=False, nonblocking=False, closefd=True):
         """Create an inotify instance; wraps ``inotify_init1()``.
@@ -258,8 +278,7 @@ class INotify(FileIO):
         init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
         FileIO.__init__(self, _libc_call(_libc_function('inotify_init1'),
                                          (init_flags,)), mode='rb', closefd=closefd)
-        self._closing = False
-        self._processes = {}  # os.getpid() -> _Process
+        self.__processes = {}
         self._poller = select.poll()  # kept for subclasses written for 1.3
         self._poller.register(self.fileno())
 
@@ -293,12 +312,16 @@ class INotify(FileIO):
         mask = index(mask)
         if mask >> 32:  # negative, or more than 32 bits
             raise ValueError('mask %r does not fit in 32 unsigned bits' % (mask,))
-        fd = self.fileno()
-        wd = _libc_quick.inotify_add_watch(fd, encoded, mask)
-        if wd != -1:
-            return wd
-        # Failed: again through _libc_call, for its errno, message and EINTR retry.
-        return self._call(_libc.inotify_add_watch, (fd, encoded, mask), path)
+        process, me = self.__process(), get_ident()
+        try:
+            self.__use(process, me)
+            wd = _libc_quick.inotify_add_watch(self.fileno(), encoded, mask)
+            if wd == -1:  # again through _libc_call, for errno, message, EINTR retry
+                wd = _libc_call(_libc.inotify_add_watch, (self.fileno(), encoded, mask),
+                                path)
+        finally:
+            self.__leave(process, me)
+        return wd
 
     def rm_watch(self, wd):
         """Stop watching ``wd``; wraps ``inotify_rm_watch()``, which queues ``IGNORED``.
@@ -312,9 +335,14 @@ class INotify(FileIO):
             OSError: ``EINVAL`` if ``wd`` is not a watch of this instance.
         """
         wd = int(index(wd))
-        if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; nothing else is a watch
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        self._call(_libc.inotify_rm_watch, (self.fileno(), wd))
+        process, me = self.__process(), get_ident()
+        try:
+            self.__use(process, me)
+            if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; no other is a watch
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+            _libc_call(_libc.inotify_rm_watch, (self.fileno(), wd))
+        finally:
+            self.__leave(process, me)
 
     def read(self, timeout=None, read_delay=None):
         """Read the queued events, waiting for some with ``poll()`` if there are none.
@@ -339,57 +367,66 @@ class INotify(FileIO):
             TypeError: ``timeout`` or ``read_delay`` is not a number.
             ValueError: ``timeout`` or ``read_delay`` is NaN, or the instance is
                 closed.
-            RuntimeError: called from a signal handler that interrupted a
-                ``read()`` or ``close()`` of the same instance in the same thread.
+            RuntimeError: called from a signal handler that interrupted another
+                method of the same instance in the same thread.
             OSError: ``EMFILE``, when the descriptor that :meth:`close` uses to
                 wake waiting readers (an eventfd, made by the first ``read()`` of
                 a process that waits) cannot be made.
         """
         deadline = _deadline(_seconds(timeout, 'timeout'))
         delay = _seconds(read_delay, 'read_delay')
-        process = self._enter()
+        process, me = self.__process(), get_ident()
+        if me in process.users and self.__inside(process, me):
+            raise RuntimeError('read() was called from a signal handler that '
+                               'interrupted a method of this INotify')
         try:
+            self.__use(process, me)
             while True:
                 with process.lock:  # so that every event goes whole to one reader
                     data = self._readall()
-                if data or timeout == 0 or not self._wait(process, deadline, delay):
+                if data or timeout == 0 or not self.__wait(process, deadline, delay):
                     break
         finally:
-            self._leave(process)
+            self.__leave(process, me)
         return parse_events(data)
 
     def close(self):
         """Close the descriptor, and with it every watch; calling it again does nothing.
 
         Threads waiting in :meth:`read` wake at once and return ``[]``; ``close()``
-        waits for them to return (for a second at most), and the descriptor is
-        closed once no thread is using it. A signal handler may call it, even
-        while the thread it interrupts is inside a method of this instance: the
-        descriptor is then closed as that method returns. After ``fork()``,
-        closing the child's copy leaves the parent's instance as it was.
+        waits for them and for any other thread inside a method of this instance
+        to return (for a second at most), and the descriptor is closed once no
+        thread is using it. A signal handler may call it, even while the thread
+        it interrupts is inside a method of this instance: the descriptor is then
+        closed as that method returns. After ``fork()``, closing the child's copy
+        leaves the parent's instance as it was.
         """
-        if _Process is None or getattr(self, '_processes', None) is None:
+        if _Process is None or self.__processes is None:
             # The interpreter's exit has emptied this module (the exit closes
             # every descriptor anyway); or __init__ failed, or has not run.
-            return self._close_file()
-        process = self._process()
-        me = get_ident()
-        interrupted = me in process.users  # by a signal handler: do not wait for it
-        process.users.append(me)
+            return self.__close_file()
+        process, me = self.__process(), get_ident()
+        # Called by a signal handler inside a method of ours: that one closes.
+        interrupted = me in process.users and self.__inside(process, me)
         try:
-            if not self._closing:
-                self._closing = True
+            process.users.append(me)
+            if not self.__closing:
+                self.__closing = True
                 if process.wake is not None:
                     os.write(process.wake, _EVENTFD_ONE)
             end = _monotonic() + _CLOSE_WAIT
             pause = 0.0001
             while not interrupted and [user for user in process.users if user != me]:
-                if _finalizing() or _monotonic() > end:  # the last out closes
+                if _finalizing():  # other threads stand still: the last out closes
+                    break
+                if _monotonic() > end:
+                    for user in set(process.users) - set([me]):
+                        self.__inside(process, user)
                     break
                 time.sleep(pause)
                 pause = min(2 * pause, 0.01)
         finally:
-            self._leave(process)
+            self.__leave(process, me)
 
     def _readall(self):
         """All the bytes queued, sized with ``FIONREAD``; b'' when none."""
@@ -403,61 +440,75 @@ class INotify(FileIO):
                 raise
             return b''
 
-    def _wait(self, process, deadline, delay):
+    def __wait(self, process, deadline, delay):
         """Wait for events until ``deadline``, then ``delay`` more; whether to read
         again (False on timeout, and once :meth:`close` was called)."""
         with process.lock:
             if process.wake is None:  # eventfd(2)
                 process.wake = _libc_call(_libc_function('eventfd'),
                                           (0, _CLOEXEC | _NONBLOCK))
-        if self._closing:  # checked after the eventfd is there for close() to write
+        if self.__closing:  # checked after the eventfd is there for close() to write
             return False
         poller = select.poll()  # one per wait: two threads may not share a poll
         poller.register(self.fileno(), select.POLLIN)
         poller.register(process.wake, select.POLLIN)
         while True:
             ready = _poll(poller, deadline)
-            if not ready or self._closing:
+            if not ready or self.__closing:
                 return False
             if [fd for fd, _ in ready if fd != process.wake]:
                 break
-            # Written, yet not by close(), which sets _closing first: wait on
+            # Written, yet not by close(), which sets __closing first: wait on
             # without it, rather than be woken again and again until the deadline.
             poller.unregister(process.wake)
         if delay and delay > 0:
             poller.unregister(self.fileno())
             _poll(poller, _deadline(delay))
-        return not self._closing
+        return not self.__closing
 
-    def _process(self):
+    def __process(self):
         """The calling process's :class:`_Process`; a child of ``fork()`` makes its
         own (setdefault() is atomic: two threads of a child get the same one)."""
-        pid = os.getpid()
-        return self._processes.get(pid) or self._processes.setdefault(pid, _Process())
+        key = _this_process()
+        return self.__processes.get(key) or self.__processes.setdefault(key, _Process())
 
-    def _enter(self):
-        """Count the calling thread as using the descriptors; its :class:`_Process`."""
-        process = self._process()
-        me = get_ident()
-        if me in process.users:
-            raise RuntimeError('read() was called from a signal handler that '
-                               'interrupted a read() or close() of this INotify')
+    def __inside(self, process, user):
+        """Whether thread ``user`` is inside a method of this instance, as
+        ``process.users`` says; if not, the entries there are forgotten: an
+        exception from a signal handler (Ctrl-C) may come between a method's
+        counting a thread and its finally clause."""
+        if user == get_ident():  # the caller's caller: past the method asking
+            frame = sys._getframe(2)
+        else:
+            frame = sys._current_frames().get(user)
+        while frame is not None:
+            if frame.f_code in _COUNTING and frame.f_locals.get('self') is self:
+                return True
+            frame = frame.f_back
+        while user in process.users:
+            self.__leave(process, user)
+        return False
+
+    def __use(self, process, me):
+        """Count thread ``me`` as using the descriptors; ValueError once closed."""
         process.users.append(me)
-        if self._closing or self.closed:
-            self._leave(process)
+        if self.__closing or self.closed:
             raise ValueError('I/O operation on closed file')
-        return process
 
-    def _leave(self, process):
-        """Stop counting the calling thread; after :meth:`close`, the last closes."""
-        process.users.remove(get_ident())
-        if self._closing and not process.users:
-            self._release()
+    def __leave(self, process, me):
+        """Stop counting ``me`` (if it was counted: an exception from a signal
+        handler may come first); after :meth:`close`, the last one out closes."""
+        try:
+            process.users.remove(me)
+        except ValueError:
+            pass
+        if self.__closing and not process.users:
+            self.__release()
 
-    def _release(self):
+    def __release(self):
         """Close the descriptors, each once: this process's eventfd, the copies of
         its parents' (after ``fork()``), then the inotify descriptor."""
-        processes = self._processes
+        processes = self.__processes
         while processes:
             try:
                 wake = processes.popitem()[1].wake
@@ -467,15 +518,10 @@ class INotify(FileIO):
                 os.close(wake)
         FileIO.close(self)
 
-    def _call(self, function, args, path=None):
-        """:func:`_libc_call`, but ValueError if the instance was closed meanwhile
-        (by a signal handler or another thread): its descriptor is gone then."""
-        try:
-            return _libc_call(function, args, path)
-        except OSError:
-            if self._closing or self.closed:
-                raise ValueError('I/O operation on closed file')
-            raise
+
+# The methods that count the calling thread as a user of the descriptors.
+_COUNTING = frozenset(method.__code__ for method in (
+    INotify.add_watch, INotify.rm_watch, INotify.read, INotify.close))
 
 
 def _seconds(milliseconds, name):
@@ -488,7 +534,10 @@ def _seconds(milliseconds, name):
     if milliseconds != milliseconds:
         raise ValueError('%s must be a number of milliseconds or None, not NaN'
                          % name)
-    return milliseconds / 1000.0
+    try:
+        return milliseconds / 1000.0
+    except OverflowError:  # an int too large for a float: longer than any wait
+        return _INFINITY if milliseconds > 0 else -_INFINITY
 
 
 def _deadline(seconds):

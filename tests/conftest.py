@@ -262,6 +262,12 @@ def secret(tmp):
 AS_NOBODY = 'os.setgid(65534); os.setuid(65534)\n'
 
 
+def this_process(inotify):
+    """What ``inotify`` keeps for the calling process (its lock, the threads using
+    it, its eventfd), or None before it is first used here."""
+    return inotify._INotify__processes.get(inotify_simple._this_process())
+
+
 def thread_id():
     """The kernel's id of the calling thread (threading.get_native_id() is 3.8+)."""
     return int(os.readlink('/proc/thread-self').split('/')[-1])

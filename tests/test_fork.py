@@ -26,9 +26,10 @@ def cpu():
     return usage.ru_utime + usage.ru_stime
 
 def polling(pid, tid, nfds):
-    """Whether thread tid of process pid is blocked in poll() on nfds descriptors."""
+    """Whether thread tid of process pid (or 'self') is blocked in poll() on nfds
+    descriptors."""
     try:
-        with open('/proc/%%d/task/%%d/syscall' %% (pid, tid)) as f:
+        with open('/proc/%%s/task/%%d/syscall' %% (pid, tid)) as f:
             fields = f.read().split()
     except (IOError, OSError):
         return False
@@ -42,6 +43,12 @@ def wait_for(condition):
 
 def tid():
     return int(os.readlink('/proc/thread-self').split('/')[-1])
+
+def dropping_unclosed():
+    """What follows drops an instance unclosed on purpose: no ResourceWarning (as
+    -X dev would give)."""
+    if sys.version_info[0] > 2:
+        warnings.filterwarnings('ignore', category=ResourceWarning)
 ''' % (WAIT,)
 
 # The parent reads with a timeout while its child does something to its copy, and
@@ -77,9 +84,9 @@ print('ok')
 CHILD_ACTIONS = {
     'closes its copy': 'inotify.close()',
     'reads then closes': 'assert inotify.read(timeout=50) == []; inotify.close()',
-    'collects it': 'import gc; del inotify; gc.collect()',
+    'collects it': 'import gc; dropping_unclosed(); del inotify; gc.collect()',
     # an interpreter's exit finalizes what is left: the instance is closed there
-    'just exits': 'sys.exit(0)',
+    'just exits': 'dropping_unclosed(); sys.exit(0)',
 }
 
 
@@ -232,3 +239,50 @@ inotify.close()
 print('ok')
 '''
     assert run_script(code) == (0, 'ok\n', '')
+
+
+@pytest.mark.skipif(not hasattr(os, 'register_at_fork'), reason='Python 2.7 and 3.6 '
+                    'tell a child by its process id (see the Linux notes)')
+def test_a_child_with_its_parents_process_id_is_told_apart():
+    # A child made in a PID namespace of its own is process 1 there, as is its
+    # parent in the namespace the test makes for it first.
+    code = PRELUDE + '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
+if libc.unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0:
+    print('skip: no namespaces here: %s' % os.strerror(ctypes.get_errno()))
+    sys.exit(0)
+parent = os.fork()
+if parent == 0:
+    status = 3
+    try:
+        tids, results = [], []
+        def reader():
+            tids.append(tid())
+            results.append(inotify.read())
+        thread = threading.Thread(target=reader)
+        thread.start()
+        wait_for(lambda: tids and polling('self', tids[0], 2))
+        assert libc.unshare(CLONE_NEWPID) == 0
+        child = os.fork()
+        if child == 0:
+            start = now()
+            inotify.close()
+            os._exit(0 if os.getpid() == 1 and now() - start < 0.5 else 4)
+        assert os.waitpid(child, 0)[1] == 0 and os.getpid() == 1
+        assert thread.is_alive()  # not woken by the child's close
+        start = now()
+        inotify.close()
+        thread.join(WAIT)
+        assert now() - start < 0.5 and results == [[]], (now() - start, results)
+        status = 0
+    finally:
+        os._exit(status)
+assert os.waitpid(parent, 0)[1] == 0
+print('ok')
+'''
+    status, out, err = run_script(code)
+    if out.startswith('skip: '):
+        pytest.skip(out[6:].strip())
+    assert (status, out, err) == (0, 'ok\n', '')

@@ -176,3 +176,41 @@ def test_a_subclass_may_read_with_readall_and_parse_events(tmp):
         assert inotify._poller.poll(30000)
         assert inotify.read() == [Event(1, flags.CREATE, 0, 'x')]
         assert inotify.read() == []
+
+
+def test_a_1_3_subclass_may_use_any_private_name_of_its_own(tmp):
+    # names that a subclass might well give its own helpers and state
+    class Mine(INotify):
+        _closing = _processes = _lock = _wake = _users = 'mine'
+
+        def _process(self, events):
+            return events
+
+        def _call(self, x):
+            return x
+
+        def _wait(self, *args):
+            raise AssertionError('not ours')
+
+        def _enter(self):
+            raise AssertionError('not ours')
+
+        def _leave(self, *args):
+            raise AssertionError('not ours')
+
+        def _release(self, *args):
+            raise AssertionError('not ours')
+
+        def _use(self, *args):
+            raise AssertionError('not ours')
+
+        def _close_now(self):
+            raise AssertionError('not ours')
+    inotify = Mine()
+    wd = inotify.add_watch(tmp, flags.CREATE)
+    open(os.path.join(tmp, 'a'), 'w').close()
+    assert inotify._process(inotify.read(timeout=1000)) == [(wd, flags.CREATE, 0, 'a')]
+    inotify.rm_watch(wd)
+    assert inotify.read(timeout=1000) == [(wd, flags.IGNORED, 0, '')]
+    inotify.close()
+    assert inotify.closed

@@ -11,6 +11,7 @@ import pytest
 from conftest import WAIT
 from conftest import fence
 from conftest import polling
+from conftest import this_process
 from conftest import thread_id
 from conftest import touch
 from conftest import wait_for
@@ -221,7 +222,7 @@ def cpu_time():
 def test_a_wake_descriptor_written_by_another_neither_ends_the_wait_nor_spins(
         inotify):
     assert inotify.read(timeout=1) == []  # the first wait makes the eventfd
-    os.write(inotify._processes[os.getpid()].wake, struct.pack('=Q', 1))
+    os.write(this_process(inotify).wake, struct.pack('=Q', 1))
     results = []
     used = cpu_time()
     with later(lambda: results.append(timed(inotify.read, timeout=500))):
@@ -243,3 +244,12 @@ def test_the_deadline_does_not_follow_the_wall_clock(inotify, monkeypatch):
     start = os.times()[4]  # times(2): real time, in clock ticks since boot
     assert inotify.read(timeout=300) == []
     assert 0.3 <= os.times()[4] - start + 0.01 < WAIT  # give a tick's rounding
+
+
+@pytest.mark.parametrize('huge', [10 ** 400, -10 ** 400])
+def test_a_timeout_too_large_for_a_float_is_no_deadline(inotify, tmp, huge):
+    inotify.add_watch(tmp, flags.CREATE)
+    with later(lambda: touch(os.path.join(tmp, 'a'))):
+        assert inotify.read(timeout=huge) == [Event(1, flags.CREATE, 0, 'a')]
+    touch(os.path.join(tmp, 'b'))
+    assert inotify.read(timeout=0, read_delay=huge) == [Event(1, flags.CREATE, 0, 'b')]

@@ -121,4 +121,83 @@ assert inotify.read() == [(wd, flags.CREATE, 0, 'a')]
 inotify.close()
 '''
     assert run_script(code) == (0, 'read() was called from a signal handler that '
-                                'interrupted a read() or close() of this INotify\n', '')
+                                'interrupted a method of this INotify\n', '')
+
+
+def test_a_handler_that_reopens_never_reaches_the_new_instance_through_the_old():
+    # close() frees the descriptor's number, which the new instance may take: an
+    # add_watch() or rm_watch() of the old instance that the handler interrupted
+    # must not act on the new one through it.
+    code = '''
+import os, random, signal, tempfile
+from inotify_simple import INotify, flags
+tmp = tempfile.mkdtemp()
+random.seed(5)
+state = {}
+def handler(signum, frame):
+    state['old'].close()
+    state['new'] = INotify()
+signal.signal(signal.SIGALRM, handler)
+def watches(inotify):
+    with open('/proc/self/fdinfo/%d' % inotify.fd) as f:
+        return [line for line in f if line.startswith('inotify wd:')]
+for calls in [lambda old: old.add_watch(tmp, flags.CREATE),
+              lambda old: old.rm_watch(old.add_watch(tmp, flags.CREATE))]:
+    for _ in range(300):
+        state.clear()
+        state['old'] = INotify()
+        signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 3e-4))
+        try:
+            while 'new' not in state:
+                calls(state['old'])
+        except ValueError:
+            pass
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        assert watches(state['new']) == [], watches(state['new'])
+        state['new'].close()
+print('ok')
+'''
+    assert run_script(code) == (0, 'ok\n', '')
+
+
+def test_an_exception_from_a_handler_anywhere_leaves_the_instance_working():
+    # as KeyboardInterrupt does on Ctrl-C
+    code = '''
+import os, random, signal, tempfile
+from inotify_simple import INotify, flags
+tmp = tempfile.mkdtemp()
+random.seed(6)
+class Stop(Exception):
+    pass
+def handler(signum, frame):
+    raise Stop()
+signal.signal(signal.SIGALRM, handler)
+def fds():
+    found = []
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            if os.readlink('/proc/self/fd/' + fd).startswith('anon_inode:'):
+                found.append(fd)
+        except OSError:  # the listing's own descriptor
+            pass
+    return sorted(found)
+before = fds()
+inotify = INotify()
+wd = inotify.add_watch(tmp, flags.CREATE)
+for call in [lambda: inotify.read(timeout=1),
+             lambda: inotify.read(timeout=0),
+             lambda: inotify.rm_watch(inotify.add_watch(tmp, flags.CREATE))]:
+    for _ in range(300):
+        try:
+            signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 3e-4))
+            while True:
+                call()
+        except Stop:
+            pass
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        assert inotify.read(timeout=0) is not None  # no RuntimeError: nobody left in
+inotify.close()
+assert inotify.closed and fds() == before, (before, fds())
+print('ok')
+'''
+    assert run_script(code) == (0, 'ok\n', '')

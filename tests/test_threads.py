@@ -9,6 +9,7 @@ from conftest import WAIT
 from conftest import open_fds
 from conftest import polling
 from conftest import run_script
+from conftest import this_process
 from conftest import thread_id
 from conftest import wait_for
 from conftest import touch
@@ -27,7 +28,7 @@ def start(target, *args):
 
 def waiting_readers(inotify):
     """How many threads are inside this instance's read() in this process."""
-    process = inotify._processes.get(os.getpid())
+    process = this_process(inotify)
     return len(process.users) if process else 0
 
 
@@ -188,3 +189,28 @@ for _ in range(100):
 print(errors)
 ''' % tmp
     assert run_script(code) == (0, '[]\n', '')
+
+
+def test_close_from_another_thread_while_watches_are_added_and_removed(tmp):
+    paths = [os.path.join(tmp, str(i)) for i in range(3)]
+    for path in paths:
+        os.mkdir(path)
+    for _ in range(50):
+        inotify = INotify()
+        errors = []
+
+        def watch(path):
+            try:
+                while True:
+                    inotify.rm_watch(inotify.add_watch(path, flags.CREATE))
+            except ValueError as e:  # closed: the one error expected
+                if str(e) != 'I/O operation on closed file':
+                    errors.append(e)
+            except Exception as e:
+                errors.append(e)
+        threads = [start(watch, path) for path in paths]
+        inotify.close()
+        for thread in threads:
+            thread.join(WAIT)
+            assert not thread.is_alive()
+        assert errors == []
