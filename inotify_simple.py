@@ -11,6 +11,7 @@ import struct
 import sys
 import threading
 import time
+from array import array
 from collections import namedtuple
 from enum import Enum
 from enum import IntEnum
@@ -388,7 +389,7 @@ class INotify(FileIO):
                     break
         finally:
             self.__leave(process, me)
-        return parse_events(data)
+        return parse_events(data) if data else []
 
     def close(self):
         """Close the descriptor, and with it every watch; calling it again does nothing.
@@ -430,11 +431,12 @@ class INotify(FileIO):
 
     def _readall(self):
         """All the bytes queued, sized with ``FIONREAD``; b'' when none."""
-        size = struct.unpack('i', ioctl(self.fileno(), FIONREAD, b'\0\0\0\0'))[0]
-        if not size:  # never read(fd, 0): inotify(7) blocks then fails with EINVAL
+        size = array('i', [0])  # an int that ioctl() fills in
+        ioctl(self.fileno(), FIONREAD, size)
+        if not size[0]:  # never read(fd, 0): inotify(7) blocks then fails with EINVAL
             return b''
         try:
-            return os.read(self.fileno(), size)
+            return os.read(self.fileno(), size[0])
         except OSError as e:  # IN_NONBLOCK, and another process read them first
             if e.errno != errno.EAGAIN:
                 raise
@@ -492,7 +494,7 @@ class INotify(FileIO):
     def __use(self, process, me):
         """Count thread ``me`` as using the descriptors; ValueError once closed."""
         process.users.append(me)
-        if self.__closing or self.closed:
+        if self.__closing:  # (a file closed otherwise fails in fileno() alike)
             raise ValueError('I/O operation on closed file')
 
     def __leave(self, process, me):
@@ -528,7 +530,7 @@ def _seconds(milliseconds, name):
     """``milliseconds`` (a number, or None) in seconds."""
     if milliseconds is None:
         return None
-    if not isinstance(milliseconds, numbers.Real):
+    if not isinstance(milliseconds, (int, float, numbers.Real)):  # quickest first
         raise TypeError('%s must be a number of milliseconds or None, not %r'
                         % (name, milliseconds))
     if milliseconds != milliseconds:

@@ -3,6 +3,8 @@
 The scenarios run in an interpreter of their own, bounded in time: a deadlock is a
 failure, not a hung suite.
 """
+import sys
+
 import pytest
 
 from conftest import run_script
@@ -161,7 +163,10 @@ print('ok')
 
 
 def test_an_exception_from_a_handler_anywhere_leaves_the_instance_working():
-    # as KeyboardInterrupt does on Ctrl-C
+    # As KeyboardInterrupt does on Ctrl-C. Before CPython 3.11 (and on PyPy) it
+    # may also strike between a with block's end and its lock's release, which no
+    # Python code can prevent: read() is tried where it cannot.
+    reads = sys.version_info >= (3, 11) and not hasattr(sys, 'pypy_version_info')
     code = '''
 import os, random, signal, tempfile
 from inotify_simple import INotify, flags
@@ -184,9 +189,10 @@ def fds():
 before = fds()
 inotify = INotify()
 wd = inotify.add_watch(tmp, flags.CREATE)
-for call in [lambda: inotify.read(timeout=1),
-             lambda: inotify.read(timeout=0),
-             lambda: inotify.rm_watch(inotify.add_watch(tmp, flags.CREATE))]:
+calls = [lambda: inotify.rm_watch(inotify.add_watch(tmp, flags.CREATE))]
+if READS:
+    calls += [lambda: inotify.read(timeout=1), lambda: inotify.read(timeout=0)]
+for call in calls:
     for _ in range(300):
         try:
             signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 3e-4))
@@ -199,5 +205,5 @@ for call in [lambda: inotify.read(timeout=1),
 inotify.close()
 assert inotify.closed and fds() == before, (before, fds())
 print('ok')
-'''
+'''.replace('READS', repr(reads))
     assert run_script(code) == (0, 'ok\n', '')
