@@ -718,11 +718,11 @@ class _Command(object):
         return None
 
     def watch_path(self, path):
-        wd = self.inotify.add_watch(path, self.mask)
-        try:
+        try:  # before the watch: its events may come (and remove it) at once
             is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
         except OSError:
             is_dir = False
+        wd = self.inotify.add_watch(path, self.mask)
         if is_dir and not path.endswith(b'/'):
             path += b'/'
         self.paths.setdefault(wd, path)  # the first name of an inode is kept

@@ -118,10 +118,14 @@ def limit():
             if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 pytest.skip('%s cannot be written here: %s' % (path, e))
             raise
+    def restore():
+        for path, value in saved.items():
+            with open(path, 'w') as f:
+                f.write(value)
+        saved.clear()
+    set_limit.restore = restore  # for a test that needs the limit only a moment
     yield set_limit
-    for path, value in saved.items():
-        with open(path, 'w') as f:
-            f.write(value)
+    restore()
 
 
 def kernel_at_least(*version):
