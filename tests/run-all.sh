@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suite on every interpreter this project supports: pyenv's CPython
-# 2.7 and 3.6 to 3.13 and Debian's PyPy 3 (installed with apt-get when missing).
+# 2.7 and 3.6 to 3.13 and Debian's PyPy 3 (installed with apt-get when missing, as
+# is inotify-tools, whose inotifywait the command line's tests run beside).
 # Each gets its own environment under .venvs/ with a pytest pinned for it; one line
 # per interpreter gives its counts, and a last line the totals.
 #
@@ -42,6 +43,16 @@ install_pypy() {
         pypy3 pypy3-venv; } >"$logs/apt.log" 2>&1 || tail -n 20 "$logs/apt.log"
 }
 
+# The command line's tests run beside the real inotifywait (Debian inotify-tools).
+install_inotify_tools() {
+    command -v inotifywait >/dev/null && return
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return
+    echo "installing inotify-tools with apt-get"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        inotify-tools; } >"$logs/apt-inotify-tools.log" 2>&1 ||
+        tail -n 20 "$logs/apt-inotify-tools.log"
+}
+
 # Make .venvs/LABEL for PYTHON with PIN installed; echo the command that runs python.
 prepare() {
     local label=$1 python=$2 pin=$3 env=$repo/.venvs/$1
@@ -63,6 +74,7 @@ prepare() {
 }
 
 install_pypy
+install_inotify_tools
 failed=0 passed=0 skipped=0 broken=0
 while IFS='|' read -r label python pin; do
     if [ -z "$python" ]; then
