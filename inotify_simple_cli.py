@@ -883,7 +883,10 @@ class _Command(object):
 
     def new_directory(self, parent, name):
         """Watch a directory that appeared, then report what it holds."""
-        path = self.paths[parent] + name + b'/'
+        path = self.paths.get(parent)
+        if path is None:  # its parent is no longer watched
+            return
+        path += name + b'/'
         if path in self.excluded:
             return
         try:
