@@ -7,8 +7,9 @@ printing to a pipe that this script reads:
 - drain: the program is stopped (SIGSTOP) while the burst is made into a queue
   raised to hold it (max_queued_events, which needs root; restored after), then
   continued; its rate is N lines over the time until the last one is read.
-- live: the program runs while the burst is made, with the queue the system
-  has; counted are the lines that came and the rounds with a Q_OVERFLOW.
+- live: the program runs while the burst is made, with the kernel's default
+  queue (set as root, else the system's); counted are the lines that came and
+  the rounds with a Q_OVERFLOW.
 
 The table gives the medians, and the median of the ratios of ours to inotifywait's
 rate in the same round (above 1.0: ours prints faster).
@@ -19,6 +20,7 @@ rate in the same round (above 1.0: ours prints faster).
 from __future__ import print_function
 
 import argparse
+import contextlib
 import json
 import os
 import select
@@ -40,6 +42,26 @@ INOTIFYWAIT = '/usr/bin/inotifywait'
 # The calls in which each program waits for events (x86_64, aarch64)
 WAITING = {'x86_64': ('7', '270', '271'), 'aarch64': ('72', '73')}.get(os.uname()[4])
 OVERFLOW = b' Q_OVERFLOW \n'
+DEFAULT_QUEUE = 16384  # the kernel's max_queued_events
+
+
+@contextlib.contextmanager
+def default_queue():
+    """Instances made inside have the kernel's default queue, if max_queued_events
+    can be set (as root; restored after); yields the queue they have."""
+    with open(QUEUE) as f:
+        old = int(f.read())
+    try:
+        with open(QUEUE, 'w') as f:
+            f.write('%d\n' % DEFAULT_QUEUE)
+    except (IOError, OSError):
+        yield old
+        return
+    try:
+        yield DEFAULT_QUEUE
+    finally:
+        with open(QUEUE, 'w') as f:
+            f.write('%d\n' % old)
 
 
 def programs():
@@ -133,13 +155,15 @@ def drain(command, top, events, attempts=3):
 
 
 def live(command, top, events):
-    """Lines printed, and whether Q_OVERFLOW was, when the burst is made live."""
+    """Lines printed, whether Q_OVERFLOW was, and the queue, when the burst is
+    made live."""
     directory = tempfile.mkdtemp(dir=top)
-    run = Run(command, directory)
+    with default_queue() as queue:
+        run = Run(command, directory)
     try:
         burst(directory, events)  # all queued (or lost) when this returns
         collect(run, events)
-        return run.lines - run.overflow, run.overflow
+        return run.lines - run.overflow, run.overflow, queue
     finally:
         run.stop()
         shutil.rmtree(directory)
@@ -153,11 +177,10 @@ def measure(events, rounds):
     lines = dict((label, []) for label in labels)
     overflows = dict((label, 0) for label in labels)
     only_ours = 0  # rounds where ours overflowed and inotifywait did not
+    queues = set()
     top = tempfile.mkdtemp(prefix='inotify-bench-cli-', dir='/dev/shm'
                            if os.path.isdir('/dev/shm') else None)
     try:
-        with open(QUEUE) as f:
-            queue = int(f.read())
         for round_ in range(rounds):
             order = labels[round_ % 2:] + labels[:round_ % 2]
             with queue_room(events + 1) as room:
@@ -170,7 +193,9 @@ def measure(events, rounds):
             if WAITING is not None:
                 overflowed = {}
                 for label in order:
-                    count, overflowed[label] = live(commands[label], top, events)
+                    count, overflowed[label], queue = live(commands[label], top,
+                                                           events)
+                    queues.add(queue)
                     lines[label].append(count)
                     overflows[label] += overflowed[label]
                 only_ours += overflowed['ours'] and not overflowed['inotifywait']
@@ -178,7 +203,7 @@ def measure(events, rounds):
         shutil.rmtree(top)
     results = {'interpreter': interpreter(), 'machine': machine(),
                'date': time.strftime('%Y-%m-%d'), 'events': events,
-               'rounds': rounds, 'queue': queue, 'cases': {}}
+               'rounds': rounds, 'queue': sorted(queues), 'cases': {}}
     if ratios:
         results['cases']['drain'] = dict(
             (label, {'lines_per_s': median(rates[label])}) for label in labels)
@@ -215,10 +240,10 @@ def table(results):
     lines.append(rule)
     title = '%s, %s' % (results['interpreter'], results['date'])
     ratio = cases.get('drain', {}).get('ratio')
+    queue = '/'.join('%d' % size for size in results['queue']) or '-'
     text = [title, '-' * len(title), '',
-            'On %s; %d CREATEs a round, %d rounds; the live queue holds %d events.'
-            % (results['machine'], results['events'], results['rounds'],
-               results['queue']), '']
+            'On %s; %d CREATEs a round, %d rounds; the live queue holds %s events.'
+            % (results['machine'], results['events'], results['rounds'], queue), '']
     if ratio is not None:
         text += ['Draining, ours prints x%.2f the lines per second of inotifywait '
                  '(median of the rounds\' ratios).' % ratio, '']
