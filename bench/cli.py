@@ -97,9 +97,15 @@ class Run(object):
         return bool(data)
 
     def waiting(self):
+        """Whether it is asleep waiting for events, and not being woken (a woken
+        task that has not run yet still shows its call, but its state is R)."""
         try:
             with open('/proc/%d/syscall' % self.process.pid) as f:
-                return f.read().split()[0] in WAITING
+                call = f.read().split()[0]
+            with open('/proc/%d/stat' % self.process.pid) as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+            with open('/proc/%d/syscall' % self.process.pid) as f:
+                return call in WAITING and state == 'S' and f.read().split()[0] == call
         except (IOError, OSError, IndexError):
             return False
 

@@ -3,9 +3,11 @@
 Each program runs in a twin of its own (``TMP/ours`` and ``TMP/theirs``) with the
 same relative arguments, so that their output is the same bytes when they agree.
 Readiness is read from ``/proc``: a program is ready when its inotify descriptor
-holds the watches expected, and done with what was done to its twin when it has
-exited or is blocked again in the system call that waits for events (the kernel
-queues events, and wakes the reader, before the call that caused them returns).
+holds the watches expected and it waits for events, and done with what was done to
+its twin when it has
+exited or is asleep again in the system call that waits for events, and not being
+woken (the kernel queues events, and wakes the reader, before the call that caused
+them returns).
 """
 import os
 import select
@@ -91,17 +93,36 @@ class Process(object):
         return count
 
     def waiting(self):
-        """Whether the process is blocked waiting for events."""
+        """Whether the process is asleep waiting for events, and not being woken.
+
+        /proc/PID/syscall still shows the call of a task that is woken but has not
+        run yet; its state (/proc/PID/stat) is R by then, and it has not switched
+        in (/proc/PID/status) while it is asleep.
+        """
         try:
-            with open('/proc/%d/syscall' % self.pid) as f:
-                return f.read().split()[0] in WAITING
-        except (IOError, OSError, IndexError):
+            switches = self.switches()
+            return (self.call() in WAITING and self.state() == 'S' and
+                    self.call() in WAITING and self.switches() == switches)
+        except (IOError, OSError, IndexError):  # it has exited
             return False
+
+    def read(self, name):
+        with open('/proc/%d/%s' % (self.pid, name)) as f:
+            return f.read()
+
+    def call(self):
+        return self.read('syscall').split()[0]
+
+    def state(self):
+        return self.read('stat').rsplit(')', 1)[1].split()[0]
+
+    def switches(self):
+        return [line for line in self.read('status').splitlines()
+                if 'ctxt_switches' in line]
 
     def exited(self):
         try:
-            with open('/proc/%d/stat' % self.pid) as f:
-                return f.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X')
+            return self.state() in ('Z', 'X')
         except (IOError, OSError):
             return True
 
@@ -244,9 +265,16 @@ def start_twins(tmp, args, setup=None, watches=1, stdin=None, nobody=False,
         argv = argv + [arg.replace('{root}', root) for arg in args]
         programs[side] = Program(argv, root, stdin, env=env,
                                  nobody=nobody and side == 'theirs', preexec=preexec)
-    wait_until(programs.values(), lambda p: p.exited() or p.watches() >= watches,
-               deadline, '%d watches are set up' % watches)
+    wait_until(programs.values(), lambda p: ready(p, watches), deadline,
+               '%d watches are set up' % watches)
     return programs, deadline
+
+
+def ready(program, watches):
+    """Whether ``program`` holds ``watches`` watches and waits for events (it has
+    done with setting them up: ours lists a directory after watching it), or has
+    exited."""
+    return program.exited() or (program.watches() >= watches and program.waiting())
 
 
 def finish_twins(programs, deadline, until='quiet'):
@@ -276,8 +304,8 @@ def run_twins(tmp, args, act=None, setup=None, watches=1, until='quiet', steps=(
         for side in SIDES:
             act(os.path.join(tmp, side))
         if watches is not None:
-            wait_until(programs.values(), lambda p: p.exited() or
-                       p.watches() >= watches, deadline, '%d watches' % watches)
+            wait_until(programs.values(), lambda p: ready(p, watches), deadline,
+                       '%d watches' % watches)
     return finish_twins(programs, deadline, until)
 
 

@@ -11,15 +11,12 @@ import time
 
 import pytest
 
-from conftest import python_env
 from conftest import touch
-from sidebyside import INOTIFYWAIT
-from sidebyside import OURS
 from sidebyside import SIDES
-from sidebyside import Program
 from sidebyside import finish_twins
 from sidebyside import mkdir
 from sidebyside import nothing_left_running  # noqa: F401 (autouse)
+from sidebyside import ready
 from sidebyside import run_twins
 from sidebyside import same
 from sidebyside import start_twins
@@ -516,7 +513,7 @@ def test_daemon_runs_in_the_background_printing_to_the_outfile(tmp):
     daemons = dict((side, writing_to(os.path.join(tmp, side, 'events.log'), deadline))
                    for side in SIDES)
     try:
-        wait_until(daemons.values(), lambda d: d.watches() == 1, deadline, 'set up')
+        wait_until(daemons.values(), lambda d: ready(d, 1), deadline, 'set up')
         for side in SIDES:
             in_w(b'a')(os.path.join(tmp, side))
         wait_until(daemons.values(), lambda d: d.waiting(), deadline, 'done')
