@@ -5,6 +5,8 @@
 #
 #   bash bench/run.sh            the full run: writes docs/performance-table.rst,
 #                                docs/_static/performance.png, bench/results/*.json
+#                                and, for the command line beside inotifywait
+#                                (bench/cli.py), docs/cli-performance-table.rst
 #   bash bench/run.sh --quick    tiny sizes, one interpreter, writes nothing in the
 #                                docs: a smoke test (CI runs it)
 #
@@ -58,6 +60,13 @@ run() {  # run LABEL PYTHON
         "$env/bin/python" bench/bench.py $quick --upstream "$env/upstream" --json "$out"
     fi
     echo
+    # the command line beside inotifywait
+    out=$results/cli-$label.json
+    if [ "$label" = 2.7 ]; then
+        PYTHONPATH="$env/lib" "$python" bench/cli.py $quick --json "$out"
+    else
+        "$env/bin/python" bench/cli.py $quick --json "$out"
+    fi
 }
 
 results=bench/results
@@ -79,4 +88,6 @@ done
 if command -v pypy3 >/dev/null; then
     run pypy3 "$(command -v pypy3)"
 fi
-bench/.venv-3.11/bin/python bench/plot.py "$results"/*.json
+bench/.venv-3.11/bin/python bench/plot.py $(ls "$results"/*.json | grep -v /cli-)
+bench/.venv-3.11/bin/python bench/cli.py --rst docs/cli-performance-table.rst \
+    --tables $(ls "$results"/cli-*.json)

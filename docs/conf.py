@@ -15,7 +15,8 @@ autoclass_content = 'init'
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
-# performance-table.rst is included by performance.rst, not a page of its own
-exclude_patterns = ['_build', 'performance-table.rst', 'recipes']
+# the tables are included by performance.rst and cli.rst, not pages of their own
+exclude_patterns = ['_build', 'performance-table.rst', 'cli-performance-table.rst',
+                    'recipes']
 html_theme = 'alabaster'
 html_static_path = ['_static']

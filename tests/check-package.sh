@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the sdist and the universal wheel, check them with twine, and install the
 # wheel into clean virtual environments of Python 2.7 and 3.13, where the module, its
-# stub package and the command line must work.
+# stub package and the command line (python -m and the script) must work.
 set -eu
 cd "$(dirname "$0")/.."
 . tests/pythons.sh
@@ -34,13 +34,17 @@ from inotify_simple import INotify, flags
 assert inotify_simple.__file__.startswith(sys.argv[1]), inotify_simple.__file__
 site = os.path.dirname(inotify_simple.__file__)
 assert os.path.exists(os.path.join(site, 'inotify_simple-stubs', '__init__.pyi'))
+import inotify_simple_cli
+assert inotify_simple_cli.__file__.startswith(sys.argv[1]), inotify_simple_cli.__file__
 with INotify() as inotify:
     assert inotify.add_watch('.', flags.CREATE) == 1
 print('%s: installed %s from the wheel' % (sys.version.split()[0],
                                           inotify_simple.__version__))
 PYTHON
     )
-    status=0
-    (cd "$env" && "$env/bin/python" -m inotify_simple -t 0.01 .) 2>/dev/null || status=$?
-    [ $status -eq 2 ] || { echo "the command line exited $status, not 2"; exit 1; }
+    for command in "$env/bin/python -m inotify_simple" "$env/bin/inotify_simple"; do
+        status=0
+        (cd "$env" && $command -t 1 .) 2>/dev/null || status=$?
+        [ $status -eq 2 ] || { echo "$command exited $status, not 2"; exit 1; }
+    done
 done

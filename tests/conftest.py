@@ -198,10 +198,18 @@ def run_script(code, timeout=WAIT, **env):
     """Run ``code`` in a new interpreter that imports this inotify_simple, bounded
     in time (a hang fails the test): its exit status, stdout and stderr as text.
     Whatever it leaves running (children of its fork()s) is killed with it."""
+    status, out, err = run_command([sys.executable, '-c', code], timeout,
+                                   env=python_env(**env))
+    return status, out.decode(), err.decode()
+
+
+def run_command(argv, timeout=WAIT, **kwargs):
+    """:func:`run_script`'s way with any command: status, stdout, stderr as bytes.
+    Keyword arguments go to subprocess."""
     session = {'preexec_fn': os.setsid} if PY2 else {'start_new_session': True}
-    process = subprocess.Popen([sys.executable, '-c', code], env=python_env(**env),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               **session)
+    kwargs.update(session)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, **kwargs)
     try:
         out, err = read_all([process.stdout.fileno(), process.stderr.fileno()],
                             timeout)
@@ -216,7 +224,28 @@ def run_script(code, timeout=WAIT, **env):
         if process.returncode is None:
             os.waitpid(process.pid, 0)
             process.returncode = -signal.SIGKILL
-    return process.returncode, out.decode(), err.decode()
+    return process.returncode, out, err
+
+
+def queue_size():
+    """How many events an instance's queue holds (/proc/sys/fs/inotify/
+    max_queued_events); skips where that is too many to make in a test."""
+    with open('/proc/sys/fs/inotify/max_queued_events') as f:
+        size = int(f.read())
+    if size > 10 ** 6:
+        pytest.skip('max_queued_events is %d: too many events to make' % size)
+    return size
+
+
+def overflow(directory, size):
+    """Queue ``size`` + 2 CREATE events in ``directory``, without lowering the size
+    of the queue for the whole machine: x and y made and removed in turn, so that
+    no two in a row are the same (the kernel would merge those)."""
+    for _ in range(size // 2 + 1):
+        for name in ('x', 'y'):
+            path = os.path.join(directory, name)
+            touch(path)
+            os.remove(path)
 
 
 def kernel_at_least(*version):

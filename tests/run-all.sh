@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suite on every interpreter this project supports: pyenv's CPython
-# 2.7 and 3.6 to 3.13, Debian's PyPy 3.9 (installed with apt-get when missing), and
+# 2.7 and 3.6 to 3.13, Debian's PyPy 3.9 (installed with apt-get when missing, as is
+# inotify-tools, whose inotifywait the command line's tests run beside), and
 # CPython 3.14 and 3.15 and PyPy 3.11 from Debian unstable, in a chroot that
 # tests/sid.sh builds once under .venvs/sid. Each gets its own environment under
 # .venvs/ with a pytest pinned for it; one line per interpreter gives its name,
@@ -58,6 +59,12 @@ install_pypy() {
     apt_install pypy3 pypy3-venv
 }
 
+# The command line's tests run beside the real inotifywait (Debian inotify-tools);
+# tests/sid.sh copies it into the chroot.
+install_inotify_tools() {
+    command -v inotifywait >/dev/null || apt_install inotify-tools
+}
+
 # The interpreter's version, and PyPy's own after it.
 VERSION='import platform, sys
 print(platform.python_version() + (", PyPy %d.%d.%d" % sys.pypy_version_info[:3]
@@ -94,6 +101,7 @@ for category in DeprecationWarning PendingDeprecationWarning; do
 done
 
 install_pypy
+install_inotify_tools
 sid=
 trap 'sid_unmount >/dev/null' EXIT
 trap 'exit 130' INT TERM HUP
@@ -123,7 +131,7 @@ while IFS='|' read -r label python pin where; do
         broken=$((broken + 1)); continue
     fi
     env=$repo/.venvs/$label
-    settings=(PYTHONWARNINGS="$warnings")
+    settings=(PYTHONWARNINGS="$warnings" CI="${CI:-}")  # CI: into the chroot too
     case $label in
         python2.7) settings+=(PYTHONPATH="$env/lib"); run=("$python") ;;
         *) run=("$env/bin/python") ;;

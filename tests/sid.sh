@@ -57,7 +57,19 @@ sid_mount() {
     mount --rbind /dev "$sid_root/dev" && mount --make-rslave "$sid_root/dev" &&
     mkdir -p "$sid_root$repo" && mount --bind "$repo" "$sid_root$repo" &&
     mount --make-private "$sid_root$repo" &&
-    cp /etc/ssl/certs/ca-certificates.crt "$sid_root$sid_ca"
+    cp /etc/ssl/certs/ca-certificates.crt "$sid_root$sid_ca" && sid_inotifywait
+}
+
+# The host's inotifywait, the reference that the command line's tests compare with,
+# and its library, at the same paths in the chroot (sid's own is another version).
+sid_inotifywait() {
+    local file
+    [ -x /usr/bin/inotifywait ] || return 0
+    for file in /usr/bin/inotifywait $(ldd /usr/bin/inotifywait |
+                                       awk '/libinotifytools/ { print $3 }'); do
+        mkdir -p "$sid_root$(dirname "$file")" &&
+        cp -L "$file" "$sid_root$file" || return 1
+    done
 }
 
 sid_remove() {

@@ -1,188 +1,653 @@
-"""python -m inotify_simple, driven as a subprocess."""
-import json
+"""The command line beside the real inotifywait: the same actions in twin
+directories, byte-identical output and the same exit status, option by option.
+
+Actions never repeat an event on the same name back to back: the kernel merges such
+repeats or not depending on when the reader reads.
+"""
 import os
-import select
 import signal
-import subprocess
-import sys
+import stat
 import time
 
 import pytest
 
-from conftest import AS_NOBODY
-from conftest import WAIT
-from conftest import in_user_namespace
-from conftest import python_env
+from conftest import overflow
+from conftest import queue_size
 from conftest import touch
+from sidebyside import SIDES
+from sidebyside import finish_twins
+from sidebyside import mkdir
+from sidebyside import nothing_left_running  # noqa: F401 (autouse)
+from sidebyside import ready
+from sidebyside import run_twins
+from sidebyside import same
+from sidebyside import start_twins
+from sidebyside import subdir
+from sidebyside import wait_until
+from sidebyside import writing_to
+
+SETUP = b'Setting up watches.\nWatches established.\n'
+SETUP_R = (b'Setting up watches.  Beware: since -r was given, this may take a '
+           b'while!\nWatches established.\n')
+TERMINATED = -signal.SIGTERM
 
 
-def command(*args):
-    return subprocess.Popen([sys.executable, '-m', 'inotify_simple'] + list(args),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=python_env())
+def write(path, data=b'x'):
+    with open(path, 'ab') as f:
+        f.write(data)
 
 
-def start(*args):
-    """The command running with ``args``, once its watches are established."""
-    process = command(*args)
-    line = process.stderr.readline()
-    assert line == b'Watches established.\n', line + process.communicate()[1]
-    return process
+def read(path):
+    with open(path, 'rb') as f:
+        return f.read()
 
 
-def finish(process):
-    """Wait for the command to exit: its status, stdout and stderr as text."""
-    out, err = process.communicate()  # bounded by each test's own --timeout
-    return process.returncode, out.decode(), err.decode()
+def in_w(*names):
+    """An action: make each name (bytes) in w, then remove it."""
+    def act(root):
+        w = os.path.join(root.encode(), b'w')
+        for name in names:
+            touch(os.path.join(w, name))
+        for name in names:
+            os.remove(os.path.join(w, name))
+    return act
 
 
-def run(*args):
-    """Run the command to its end: status, stdout, stderr."""
-    return finish(command(*args))
+def files(root):
+    """w, with the files that everything() writes, reads, changes and moves."""
+    mkdir(root, 'w')
+    for name in 'armx':
+        touch(os.path.join(root, 'w', name), b'data')
 
 
-def test_prints_the_first_event_and_exits_zero(tmp):
-    process = start('-t', str(WAIT), tmp)
-    touch(os.path.join(tmp, 'a'))
-    status, out, err = finish(process)
-    assert (status, out) == (0, '%s/ CREATE a\n' % tmp)
+def everything(root):
+    """One of each event in w, each name having each event once at most."""
+    w = os.path.join(root, 'w')
+    touch(os.path.join(w, 'n'))                 # CREATE OPEN CLOSE_WRITE
+    write(os.path.join(w, 'a'))                 # OPEN MODIFY CLOSE_WRITE
+    read(os.path.join(w, 'r'))                  # OPEN ACCESS CLOSE_NOWRITE
+    os.chmod(os.path.join(w, 'm'), 0o600)       # ATTRIB
+    os.rename(os.path.join(w, 'x'), os.path.join(w, 'y'))  # MOVED_FROM MOVED_TO
+    os.remove(os.path.join(w, 'y'))             # DELETE
+    os.mkdir(os.path.join(w, 'd'))              # CREATE,ISDIR
+    os.rmdir(os.path.join(w, 'd'))              # DELETE,ISDIR
 
 
-def test_exits_two_on_timeout_without_an_event(tmp):
-    assert run('-t', '0.1', tmp) == (2, '', 'Watches established.\n')
+EVERYTHING = b"""\
+w/ CREATE n
+w/ OPEN n
+w/ CLOSE_WRITE,CLOSE n
+w/ OPEN a
+w/ MODIFY a
+w/ CLOSE_WRITE,CLOSE a
+w/ OPEN r
+w/ ACCESS r
+w/ CLOSE_NOWRITE,CLOSE r
+w/ ATTRIB m
+w/ MOVED_FROM x
+w/ MOVED_TO y
+w/ DELETE y
+w/ CREATE,ISDIR d
+w/ DELETE,ISDIR d
+"""
 
 
-def test_events_are_chosen_by_name_repeated_or_comma_separated(tmp):
-    process = start('-m', '-t', '2', '-e', 'delete', '-e', 'moved_to,ATTRIB',
-                          tmp)
-    path = os.path.join(tmp, 'a')
-    touch(path)                                 # CREATE, not watched
-    os.rename(path, os.path.join(tmp, 'b'))     # MOVED_TO b
-    os.chmod(os.path.join(tmp, 'b'), 0o600)     # ATTRIB b
-    os.remove(os.path.join(tmp, 'b'))           # DELETE b
-    mkdir = os.path.join(tmp, 'd')
-    os.mkdir(mkdir)
-    os.rmdir(mkdir)                             # DELETE,ISDIR d
-    status, out, _ = finish(process)
-    assert status == 2
-    assert out.splitlines() == ['%s/ MOVED_TO b' % tmp, '%s/ ATTRIB b' % tmp,
-                                '%s/ DELETE b' % tmp, '%s/ DELETE,ISDIR d' % tmp]
+def rmdir_w(root):
+    os.rmdir(os.path.join(root, 'w'))
 
 
-def test_json_lines_carry_every_field(tmp):
-    process = start('--json', '-t', str(WAIT), tmp)
-    os.mkdir(os.path.join(tmp, 'd'))
-    status, out, _ = finish(process)
-    assert status == 0
-    assert json.loads(out) == {'path': tmp + '/', 'wd': 1, 'mask': 0x40000100,
-                               'flags': ['CREATE', 'ISDIR'], 'cookie': 0, 'name': 'd'}
+# Output and exit status
+
+def test_monitor_prints_every_event_as_inotifywait(tmp):
+    assert same(run_twins(tmp, ['-m', 'w'], everything, files)) == (
+        TERMINATED, EVERYTHING, SETUP)
 
 
-def test_monitor_flushes_each_event_through_the_pipe_and_ctrl_c_exits_130(tmp):
-    process = start('-m', '-e', 'create', tmp)
-    for name in ('a', 'b'):
-        touch(os.path.join(tmp, name))
-        # each line arrives while the command still runs: it was flushed
-        assert process.stdout.readline().decode() == '%s/ CREATE %s\n' % (tmp, name)
-    process.send_signal(signal.SIGINT)
-    status, _, err = finish(process)
-    assert status == 130
-    assert 'Traceback' not in err
+def test_the_first_event_ends_it_with_status_0(tmp):
+    assert same(run_twins(tmp, ['w'], everything, files, until='exit')) == (
+        0, b'w/ CREATE n\n', SETUP)
 
 
-def test_recursive_watches_the_directories_below(tmp):
-    os.makedirs(os.path.join(tmp, 'old', 'deeper'))
-    process = start('-r', '-t', str(WAIT), '-e', 'create', tmp)
-    touch(os.path.join(tmp, 'old', 'deeper', 'a'))
-    assert finish(process)[:2] == (0, '%s/old/deeper/ CREATE a\n' % tmp)
+def test_an_event_not_asked_for_ends_it_with_status_1_and_no_output(tmp):
+    # deleting the watched directory sends IGNORED, which nobody asked for
+    assert same(run_twins(tmp, ['-e', 'create', 'w'], rmdir_w, until='exit')) == (
+        1, b'', SETUP)
 
 
-def test_recursive_sees_files_made_in_a_new_directory(tmp):
-    process = start('-m', '-r', '-e', 'create', tmp)
-    os.mkdir(os.path.join(tmp, 'new'))
-    assert process.stdout.readline().decode() == '%s/ CREATE,ISDIR new\n' % tmp
-    # the new directory is watched before its CREATE line is printed
-    touch(os.path.join(tmp, 'new', 'a'))
-    assert process.stdout.readline().decode() == '%s/new/ CREATE a\n' % tmp
-    process.send_signal(signal.SIGINT)
-    assert finish(process)[0] == 130
+def test_monitor_goes_on_after_the_watched_directory_is_deleted(tmp):
+    assert same(run_twins(tmp, ['-m', '-e', 'create', 'w'], rmdir_w))[:2] == (
+        TERMINATED, b'')
 
 
-@pytest.mark.parametrize('args, message', [
-    (['-e', 'nosuch'], "unknown event 'NOSUCH'"),
-    (['--no-such-option'], 'unrecognized arguments'),
-    ([], 'usage:'),
+@pytest.mark.parametrize('events, out', [
+    ('delete_self', b'w/ DELETE_SELF \n'),
+    ('ignored', b'w/ IGNORED \n'),
+    ('delete_self,ignored', b'w/ DELETE_SELF \nw/ IGNORED \n'),
 ])
-def test_bad_arguments_exit_one_with_one_clear_line(tmp, args, message):
-    status, out, err = run(*(args + ([tmp] if args else [])))
-    assert status == 1 and out == ''
-    assert message in err and 'Traceback' not in err
+def test_ignored_and_delete_self_are_printed_only_when_asked(tmp, events, out):
+    assert same(run_twins(tmp, ['-m', '-e', events, 'w'], rmdir_w))[:2] == (
+        TERMINATED, out)
 
 
-def test_a_missing_path_exits_one_naming_it(tmp):
-    missing = os.path.join(tmp, 'missing')
-    status, out, err = run(missing)
-    assert (status, out) == (1, '')
-    assert err == ('python -m inotify_simple: [Errno 2] No such file or directory: '
-                   "'%s'\n" % missing)
+def test_a_watched_file_has_no_slash_and_no_name(tmp):
+    def setup(root):
+        touch(os.path.join(root, 'f'))
+
+    def act(root):
+        write(os.path.join(root, 'f'))
+        os.rename(os.path.join(root, 'f'), os.path.join(root, 'g'))
+        os.remove(os.path.join(root, 'g'))
+    assert same(run_twins(tmp, ['-m', 'f'], act, setup))[:2] == (TERMINATED, (
+        b'f OPEN \nf MODIFY \nf CLOSE_WRITE,CLOSE \nf MOVE_SELF \nf ATTRIB \n'
+        b'f DELETE_SELF \n'))
 
 
-def test_permission_denied_exits_one(secret):
-    # the interpreter may live where nobody cannot read: drop after starting
-    code = ('import os, sys\n'
-            'import inotify_simple\n'
-            'stdout, sys.stdout = sys.stdout, open(os.devnull, "w")\n'
-            'inotify_simple._main(["--help"])  # imports what it needs, while it may\n'
-            'sys.stdout = stdout\n' + AS_NOBODY +
-            'sys.exit(inotify_simple._main(sys.argv[1:]))\n')
-    process = subprocess.Popen([sys.executable, '-c', code, os.path.join(secret, 'x')],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=python_env())
-    status, out, err = finish(process)
-    assert status == 1 and out == ''
-    assert 'Permission denied' in err and 'Traceback' not in err
+def test_several_paths_absolute_ones_and_one_inode_twice(tmp):
+    def setup(root):
+        mkdir(root, 'w', 'x')
+
+    def act(root):
+        touch(os.path.join(root, 'x', 'b'))
+        touch(os.path.join(root, 'w', 'a'))
+    results = run_twins(tmp, ['-m', '-e', 'create', 'w', '{root}/x', 'w/'], act,
+                        setup, watches=2)
+    ours, theirs = results['ours'], results['theirs']
+    assert ours[1].replace(b'/ours/', b'/theirs/') == theirs[1] == (
+        b'%s/theirs/x/ CREATE b\nw/ CREATE a\n' % tmp.encode())
 
 
-def test_the_watch_limit_exits_one_with_the_hint(tmp):
-    for i in range(10):
-        os.mkdir(os.path.join(tmp, str(i)))
-    # lowered in a user namespace of the test's own, not for the whole machine
-    status, out, err = in_user_namespace(lambda: run('-r', '-t', '0', tmp),
-                                         max_inotify_watches=3)
-    assert status == 1 and out == ''
-    assert 'max_inotify_watches' in err and 'sysctl' in err and 'Traceback' not in err
+# -t
+
+def test_timeout_without_an_event_exits_2(tmp):
+    assert same(run_twins(tmp, ['-t', '1', 'w'], until='exit')) == (2, b'', SETUP)
 
 
-def test_help_documents_every_option():
-    status, out, _ = run('-h')
-    assert status == 0
-    for option in ('--event', '--monitor', '--timeout', '--recursive', '--json'):
+def test_timeout_0_means_never(tmp):
+    # both are set up and waiting: -t 0 did not end them
+    assert same(run_twins(tmp, ['-t', '0', 'w'])) == (TERMINATED, b'', SETUP)
+
+
+@pytest.mark.parametrize('value', [' 1', '+1', '4294967297', '-4294967295'])
+def test_timeout_values_are_read_as_inotifywait_reads_them(tmp, value):
+    # strtol() skips leading blanks, and the value is kept to 32 bits: each is 1 s
+    assert same(run_twins(tmp, ['-t', value, 'w'], until='exit'))[0] == 2
+
+
+@pytest.mark.parametrize('value', ['1.5', 'inf', '', 'abc', '2x', '1 ',
+                                   '99999999999999999999'])
+def test_timeout_values_that_are_refused(tmp, value):
+    status, out, err = same(run_twins(tmp, ['-t', value, 'w'], watches=0,
+                                      until='exit'))
+    assert (status, out) == (1, b'')
+    assert err.endswith(b'Please specify a long int value.\n') or (
+        err.endswith(b'Numerical result out of range\n'))
+
+
+# -e
+
+@pytest.mark.parametrize('events', [
+    ['-e', 'create'],
+    ['-e', 'CREATE,Delete'],
+    ['-e', 'modify', '-e', 'moved_to,attrib'],
+    ['-e', 'close'],
+    ['-e', 'move'],
+    ['-e', 'open,access,close_nowrite'],
+    ['-e', 'all_events'],
+    ['-e', 'isdir'],            # any event on a directory
+    ['-e', 'create,'],          # a trailing comma makes it 0: all events
+    ['-e', ''],
+    ['-e', 'create', '-e', ',delete'],
+    ['--event=delete', '--ev', 'create'],
+])
+def test_events_are_chosen_as_inotifywait_chooses_them(tmp, events):
+    assert same(run_twins(tmp, ['-m'] + events + ['w'], everything,
+                          files))[0] == TERMINATED
+
+
+@pytest.mark.parametrize('event', ['nosuch', 'create,nosuch', 'close_writes', '-t'])
+def test_unknown_events_are_refused(tmp, event):
+    assert same(run_twins(tmp, ['-e', event, 'w'], watches=0, until='exit')) == (
+        1, b'', b"'" + event.encode() + b"' is not a valid event!  Run with the "
+        b"'--help' option to see a list of events.\n")
+
+
+# -q, -qq
+
+def test_quiet_says_nothing_of_the_watches(tmp):
+    assert same(run_twins(tmp, ['-m', '-q', 'w'], everything, files)) == (
+        TERMINATED, EVERYTHING, b'')
+
+
+def test_quiet_twice_prints_no_events_but_still_errors(tmp):
+    assert same(run_twins(tmp, ['-qq', 'w'], everything, files, until='exit')) == (
+        0, b'', b'')
+    assert same(run_twins(subdir(tmp, 'x'), ['--quiet', '-q', 'nosuch'], watches=0,
+                          until='exit')) == (
+        1, b'', b"Couldn't watch nosuch: No such file or directory\n")
+
+
+# -c
+
+NAMES = [b'plain', b'a b', b'c,d', b'"q"', b' lead', b'trail ', b'new\nline']
+
+
+def test_csv_quotes_as_inotifywait_quotes(tmp):
+    out = same(run_twins(tmp, ['-m', '-c', 'w'], in_w(*NAMES)))[1]
+    assert out.startswith(b'w/,CREATE,plain\nw/,OPEN,plain\nw/,"CLOSE_WRITE,CLOSE",'
+                          b'plain\nw/,CREATE,a b\n')
+    for line in (b'w/,CREATE,"c,d"\n', b'w/,CREATE,"""q"""\n', b'w/,CREATE," lead"\n',
+                 b'w/,CREATE,"trail "\n', b'w/,CREATE,"new\nline"\n'):
+        assert line in out
+
+
+def test_csv_of_a_watched_file_and_of_an_odd_directory_name(tmp):
+    def setup(root):
+        mkdir(root, 'a, "b"')
+        touch(os.path.join(root, 'f'))
+
+    def act(root):
+        touch(os.path.join(root, 'a, "b"', 'x'))
+        write(os.path.join(root, 'f'))
+    assert same(run_twins(tmp, ['-m', '--csv', 'f', 'a, "b"'], act, setup,
+                          watches=2))[1] == (
+        b'"a, ""b""/",CREATE,x\n"a, ""b""/",OPEN,x\n"a, ""b""/","CLOSE_WRITE,CLOSE",'
+        b'x\nf,OPEN,\nf,MODIFY,\nf,"CLOSE_WRITE,CLOSE",\n')
+
+
+# --format, --timefmt, --no-newline
+
+@pytest.mark.parametrize('fmt', [
+    '%w|%f|%e|%:e|%;e|%%|%x|%0|%n|end',
+    '%we %fe %ee %%e %0e %ne',   # what comes before %Xe is taken first
+    '%e%', '%%%', '%X', '%', 'no directive', '', '%w%f',
+])
+def test_format_directives_are_those_of_inotifywait(tmp, fmt):
+    assert same(run_twins(tmp, ['-m', '--format', fmt, 'w'], everything,
+                          files))[0] == \
+        TERMINATED
+
+
+@pytest.mark.parametrize('fmt', ['%w%f%0', 'ab%', '%e %%'])
+def test_format_without_a_newline(tmp, fmt):
+    same(run_twins(tmp, ['-m', '--format', fmt, '--no-newline', 'w'], everything,
+                   files))
+
+
+def test_format_of_the_cookie_pairs_the_moves(tmp):
+    def act(root):
+        touch(os.path.join(root, 'w', 'a'))
+        os.rename(os.path.join(root, 'w', 'a'), os.path.join(root, 'w', 'b'))
+    results = run_twins(tmp, ['-m', '-e', 'create,move', '--format', '%e %c', 'w'],
+                        act)
+    for status, out, err in results.values():  # cookies are counted system-wide
+        create, moved_from, moved_to, end = out.split(b'\n')
+        assert create == b'CREATE 0' and end == b''
+        assert moved_from.split()[0] == b'MOVED_FROM'
+        assert moved_to.split()[0] == b'MOVED_TO'
+        assert moved_from.split()[1] == moved_to.split()[1] == b'%x' % int(
+            moved_to.split()[1], 16) != b'0'
+
+
+@pytest.mark.parametrize('timefmt', ['%Y', 'at %%Y!', '%Y-%m'])
+def test_timefmt_gives_the_time_with_strftime(tmp, timefmt):
+    out = same(run_twins(tmp, ['-m', '-e', 'create', '--format', '%T %f',
+                               '--timefmt', timefmt, 'w'], in_w(b'a')))[1]
+    assert out == time.strftime(timefmt + ' a\n').encode()
+
+
+def test_a_time_that_strftime_cannot_give_prints_nothing(tmp):
+    assert same(run_twins(tmp, ['-m', '--format', 'x%T', '--timefmt', '', 'w'],
+                          everything, files))[1] == b''
+
+
+# Refusals and errors
+
+@pytest.mark.parametrize('args', [
+    ['--format', 'x', '-c', 'w'],
+    ['--no-newline', 'w'],
+    ['--timefmt', '%Y', 'w'],
+    ['--format', '%T', 'w'],
+    ['--format', '%%T', 'w'],
+    ['--format', '', '--no-newline', 'w'],
+    ['--format', 'x' * 4096, 'w'],
+    ['-d', 'w'],
+    ['--exclude', 'a', '--include', 'b', 'w'],
+    ['--excludei', 'a', '--includei', 'b', 'w'],
+    ['--exclude', 'a', '--excludei', 'b', 'w'],
+    ['--include', 'a', '--includei', 'b', 'w'],
+    ['--exclude', '(', 'w'],
+    ['--includei', 'a{1', 'w'],
+    ['--fromfile', 'x', '--fromfile', 'y', 'w'],
+    ['-o', 'x', '--outfile', 'y', 'w'],
+    ['-f', 'w'],
+    ['--filename', 'w'],
+    ['--bogus', 'w'],
+    ['--bogus=1', 'w'],
+    ['-x', 'w'],
+    ['-mrx', 'w'],
+    ['--f', 'w'],
+    ['--in', 'w'],
+    ['--no=1', 'w'],
+    ['--monitor=1', 'w'],
+    ['w', '--format'],
+    ['w', '--exclude'],
+    ['w', '-t'],
+    ['w', '-e'],
+    ['-e', 'nosuch', '--bogus', 'w'],  # the first error is the one reported
+    ['--bogus', '-e', 'nosuch', 'w'],
+    [],
+    ['@w'],
+    ['', '@'],
+    ['nosuch'],
+    ['w', 'nosuch'],
+    ['-r', 'nosuch'],
+    ['--fromfile', 'nosuch'],
+    ['-o', 'nosuch/x', 'w'],
+    ['-d', '-o', 'nosuch', 'w'],
+    ['--', '-m'],
+])
+def test_refusals_and_errors_in_inotifywait_s_words(tmp, args):
+    assert same(run_twins(tmp, args, watches=0, until='exit'))[:2] == (1, b'')
+
+
+def test_a_path_that_may_not_be_read(tmp):
+    def setup(root):
+        mkdir(root, 'w/secret')
+        os.chmod(os.path.join(root, 'w', 'secret'), 0o700)
+    if os.geteuid() != 0:
+        pytest.skip('dropping to another user needs root')
+    for i, args in enumerate([['w/secret'], ['-r', 'w/secret'], ['-r', 'w/secret/x']]):
+        assert same(run_twins(subdir(tmp, str(i)), args, setup=setup, watches=0,
+                              until='exit', nobody=True))[:2] == (1, b'')
+
+
+def test_help_lists_every_option_and_exits_1(tmp):
+    results = run_twins(tmp, ['--help', '--bogus'], watches=0, until='exit')
+    status, out, err = results['ours']
+    assert (status, err) == (1, b'') == (results['theirs'][0], results['theirs'][2])
+    for option in (b'@', b'--exclude', b'--excludei', b'--include', b'--includei',
+                   b'-m, --monitor', b'-d, --daemon', b'-P, --no-dereference',
+                   b'-r, --recursive', b'--fromfile', b'-o, --outfile', b'-s, --syslog',
+                   b'-q, --quiet', b'-qq', b'--format', b'--no-newline', b'--timefmt',
+                   b'-c, --csv', b'-t, --timeout', b'-e, --event', b'--json'):
         assert option in out
+    assert b'inotifywait' not in out.split(b'\n')[0]
 
 
-def test_recursive_sees_new_directories_whatever_events_are_asked_for(tmp):
-    process = start('-m', '-r', '-t', str(WAIT), '-e', 'modify', tmp)
-    os.makedirs(os.path.join(tmp, 'new', 'inner'))
-    path = os.path.join(tmp, 'new', 'inner', 'a')
-    touch(path)  # CREATE is not asked for: neither its line nor the directories'
-    # Modify it until inner is watched and a line comes (it must, within WAIT).
-    deadline = time.time() + WAIT
-    while not select.select([process.stdout], [], [], 0.05)[0]:
-        assert time.time() < deadline
-        with open(path, 'ab') as f:
-            f.write(b'x')
-    assert process.stdout.readline().decode() == '%s/new/inner/ MODIFY a\n' % tmp
-    process.send_signal(signal.SIGINT)
-    assert finish(process)[0] == 130
+def test_several_excludes_keep_the_last_with_a_warning(tmp):
+    status, out, err = same(run_twins(tmp, ['-m', '-e', 'create', '--exclude', 'a',
+                                            '--exclude', 'b', 'w'], in_w(b'a', b'b')))
+    assert (out, err) == (b'w/ CREATE a\n', b'--exclude: only the last option will '
+                          b'be taken into consideration.\n' + SETUP)
 
 
-def test_a_reader_that_goes_away_ends_it_quietly(tmp):
-    process = start('-m', '-t', str(WAIT), '-e', 'create', tmp)
-    touch(os.path.join(tmp, 'a'))
-    assert process.stdout.readline()
-    process.stdout.close()
-    for name in ('b', 'c'):  # the next line's write meets the closed pipe
-        touch(os.path.join(tmp, name))
-    err = process.stderr.read()
-    process.stderr.close()
-    assert (process.wait(), err) == (141, b'')
+# --exclude, --excludei, --include, --includei
+
+FILES = [b'keep.txt', b'skip.log', b'SKIP.LOG', b'x1', b'x22', b'x', b'caf\xc3\xa9',
+         b'CAF\xc3\x89']
+
+
+@pytest.mark.parametrize('option, pattern', [
+    ('--exclude', r'\.log$'),
+    ('--excludei', r'\.log$'),
+    ('--include', r'x[[:digit:]]+$'),
+    ('--includei', 'KEEP|^w/x'),
+    ('--exclude', '^w/'),            # the path is matched with the name
+    ('--include', r'w/\<x'),         # glibc's word boundaries
+    ('--excludei', 'caf..$'),        # a byte is a character: the C locale
+    ('--include', '(keep|x)[^.]*$'),
+])
+def test_regular_expressions_match_as_inotifywait_matches(tmp, option, pattern):
+    same(run_twins(tmp, ['-m', '-e', 'create,delete', option, pattern, 'w'],
+                   in_w(*FILES)))
+
+
+def test_regular_expressions_match_a_watched_file_s_path(tmp):
+    def setup(root):
+        touch(os.path.join(root, 'f.log'))
+        touch(os.path.join(root, 'g.txt'))
+
+    def act(root):
+        for name in ('f.log', 'g.txt'):
+            write(os.path.join(root, name))
+    assert same(run_twins(tmp, ['-m', '-e', 'modify', '--exclude', 'log$', 'f.log',
+                                'g.txt'], act, setup, watches=2))[1] == (
+        b'g.txt MODIFY \n')
+
+
+def test_an_excluded_event_does_not_end_it(tmp):
+    assert same(run_twins(tmp, ['--exclude', 'a', '-e', 'create', 'w'],
+                          in_w(b'a', b'b'), until='exit'))[:2] == (0, b'w/ CREATE b\n')
+
+
+# @, --fromfile
+
+def tree(root):
+    mkdir(root, 'w/a/deep', 'w/b/deep', 'w/c')
+
+
+def test_at_excludes_a_directory_of_a_tree(tmp):
+    def act(root):
+        for name in ('a', 'b', 'b/deep', 'c'):
+            touch(os.path.join(root, 'w', name, 'f'))
+    assert same(run_twins(tmp, ['-m', '-r', '-e', 'create', 'w', '@w/b/', '@'], act,
+                          tree, watches=4))[1] == (
+        b'w/a/ CREATE f\nw/c/ CREATE f\n')
+
+
+@pytest.mark.parametrize('source', ['file', 'stdin'])
+def test_fromfile_names_the_files_to_watch_and_to_exclude(tmp, source):
+    lines = b'w\n\n@w/b\n@\nx\n'
+
+    def setup(root):
+        tree(root)
+        mkdir(root, 'x')
+        with open(os.path.join(root, 'list'), 'wb') as f:
+            f.write(lines)
+
+    def act(root):
+        for name in ('w/a', 'w/b', 'w/c', 'x'):
+            touch(os.path.join(root, name, 'f'))
+    args = ['-m', '-r', '-e', 'create', '--fromfile', 'list' if source == 'file'
+            else '-', 'w/a']
+    assert same(run_twins(tmp, args, act, setup, watches=5,
+                          stdin=lines if source == 'stdin' else None))[1] == (
+        b'w/a/ CREATE f\nw/c/ CREATE f\nx/ CREATE f\n')
+
+
+# -o, -s, -P, -d
+
+def test_outfile_is_appended_to_and_made_private(tmp):
+    def setup(root):
+        files(root)
+        with open(os.path.join(root, 'old.log'), 'wb') as f:
+            f.write(b'before\n')
+    twins = subdir(tmp, 'old')
+    assert same(run_twins(twins, ['-m', '-o', 'old.log', 'w'], everything,
+                          setup)) == (TERMINATED, b'', SETUP)
+    for side in SIDES:
+        assert read(os.path.join(twins, side, 'old.log')) == b'before\n' + EVERYTHING
+    twins = subdir(tmp, 'new')
+    assert same(run_twins(twins, ['--outfile=new.log', 'w'], everything, files,
+                          until='exit')) == (0, b'', SETUP)
+    for side in SIDES:
+        path = os.path.join(twins, side, 'new.log')
+        assert read(path) == b'w/ CREATE n\n'
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_syslog_takes_the_diagnostics_not_the_events(tmp):
+    assert same(run_twins(tmp, ['-m', '-s', 'w'], everything, files)) == (
+        TERMINATED, EVERYTHING, b'')
+    assert same(run_twins(subdir(tmp, 'x'), ['-s', 'nosuch'], watches=0,
+                          until='exit')) == (1, b'', b'')
+
+
+def links(root):
+    mkdir(root, 'd')
+    touch(os.path.join(root, 'f'))
+    os.symlink('d', os.path.join(root, 'dlink'))
+    os.symlink('f', os.path.join(root, 'flink'))
+
+
+def touch_links(root):
+    touch(os.path.join(root, 'd', 'x'))
+    write(os.path.join(root, 'f'))
+    os.utime(os.path.join(root, 'dlink'), None)  # follows the link: ATTRIB of d
+    os.utime(os.path.join(root, 'f'), None)
+
+
+@pytest.mark.parametrize('args', [[], ['-P'], ['--no-dereference'], ['-r'],
+                                  ['-r', '-P']])
+def test_symbolic_links_are_followed_unless_no_dereference(tmp, args):
+    same(run_twins(tmp, ['-m'] + args + ['dlink', 'flink'], touch_links, links,
+                   watches=2))
+
+
+def test_daemon_runs_in_the_background_printing_to_the_outfile(tmp):
+    # it works from /: paths are absolute; the outfile must exist already
+    def setup(root):
+        mkdir(root, 'w')
+        touch(os.path.join(root, 'events.log'))
+    programs, deadline = start_twins(tmp, ['-d', '-e', 'create,delete', '-o',
+                                           'events.log', '{root}/w'], setup, watches=0)
+    assert same(finish_twins(programs, deadline, 'exit')) == (0, b'', b'')
+    daemons = dict((side, writing_to(os.path.join(tmp, side, 'events.log'), deadline))
+                   for side in SIDES)
+    try:
+        wait_until(daemons.values(), lambda d: ready(d, 1), deadline, 'set up')
+        for side in SIDES:
+            in_w(b'a')(os.path.join(tmp, side))
+        wait_until(daemons.values(), lambda d: d.waiting(), deadline, 'done')
+    finally:
+        for daemon in daemons.values():
+            os.kill(daemon.pid, signal.SIGTERM)
+    wait_until(daemons.values(), lambda d: d.exited(), deadline, 'stopped')
+    logs = [read(os.path.join(tmp, side, 'events.log')) for side in SIDES]
+    assert logs[0].replace(b'/ours/', b'/theirs/') == logs[1] == (
+        b'%s/theirs/w/ CREATE a\n%s/theirs/w/ DELETE a\n' % (tmp.encode(),
+                                                             tmp.encode()))
+
+
+# -r
+
+def files_in_tree(root):
+    for name in ('w/a', 'w/a/deep', 'w/b', 'w/c'):
+        touch(os.path.join(root, name, 'f'))
+        os.remove(os.path.join(root, name, 'f'))
+
+
+def test_recursive_watches_the_whole_tree(tmp):
+    out = same(run_twins(tmp, ['-m', '-r', 'w'], files_in_tree, tree, watches=6))[1]
+    assert out.startswith(b'w/a/ CREATE f\nw/a/ OPEN f\n')
+    assert b'w/b/deep/' not in out and b'w/a/deep/ DELETE f\n' in out
+
+
+def test_recursive_reports_nothing_of_its_own_walk(tmp):
+    # the old command line printed w/ OPEN,ISDIR and exited at once
+    assert same(run_twins(tmp, ['-r', '-t', '1', 'w'], setup=tree, watches=6,
+                          until='exit')) == (2, b'', SETUP_R)
+    assert same(run_twins(subdir(tmp, 'm'), ['-m', '-r', 'w'], setup=tree,
+                          watches=6)) == (TERMINATED, b'', SETUP_R)
+
+
+def test_recursive_a_deleted_directory_prints_no_ignored(tmp):
+    def act(root):
+        os.rmdir(os.path.join(root, 'w', 'a', 'deep'))
+        os.rmdir(os.path.join(root, 'w', 'a'))
+    assert same(run_twins(tmp, ['-m', '-r', '-e', 'create,delete', 'w'], act, tree,
+                          watches=6))[1] == (
+        b'w/a/ DELETE,ISDIR deep\nw/ DELETE,ISDIR a\n')
+
+
+def test_recursive_follows_a_new_directory_once_it_is_watched(tmp):
+    def mkdir_new(root):
+        os.mkdir(os.path.join(root, 'w', 'new'))
+
+    def fill_new(root):
+        touch(os.path.join(root, 'w', 'new', 'f'))
+        write(os.path.join(root, 'w', 'new', 'f'))
+    # inotifywait misses what is made in a directory before it watches it: the
+    # files come once both watch the new directory. It also reports its reading of
+    # the directory (OPEN, ACCESS, CLOSE_NOWRITE), which ours does not.
+    for i, args in enumerate([['-m', '-r', '-e', 'create,modify,close_write', 'w'],
+                              ['-m', '-r', '-e', 'modify', 'w']]):
+        assert same(run_twins(subdir(tmp, str(i)), args,
+                              steps=[(mkdir_new, 2), (fill_new, None)]))[0] == \
+            TERMINATED
+
+
+def test_recursive_a_directory_moved_within_the_tree_keeps_its_new_path(tmp):
+    def move(root):
+        os.rename(os.path.join(root, 'w', 'a'), os.path.join(root, 'w', 'c', 'moved'))
+        touch(os.path.join(root, 'w', 'c', 'moved', 'deep', 'f'))
+    assert same(run_twins(tmp, ['-m', '-r', 'w'], move, tree, watches=6))[1] == (
+        b'w/ MOVED_FROM,ISDIR a\nw/c/ MOVED_TO,ISDIR moved\nw/c/moved/ MOVE_SELF \n'
+        b'w/c/moved/deep/ CREATE f\nw/c/moved/deep/ OPEN f\n'
+        b'w/c/moved/deep/ CLOSE_WRITE,CLOSE f\n')
+
+
+def test_recursive_skips_what_it_may_not_read_and_goes_on(tmp):
+    if os.geteuid() != 0:
+        pytest.skip('dropping to another user needs root')
+
+    def setup(root):
+        mkdir(root, 'w/a', 'w/b', 'w/c')
+        os.chmod(os.path.join(root, 'w', 'b'), 0)
+        for name in ('w', 'w/a', 'w/c'):
+            os.chmod(os.path.join(root, name), 0o777)
+
+    def act(root):
+        touch(os.path.join(root, 'w', 'c', 'f'))
+        os.mkdir(os.path.join(root, 'w', 'new'), 0)
+    results = run_twins(tmp, ['-m', '-r', '-e', 'create', 'w'], act, setup,
+                        watches=3, nobody=True)
+    assert same(results) == (TERMINATED, b'w/c/ CREATE f\nw/ CREATE,ISDIR new\n',
+                             SETUP_R + b"Couldn't watch new directory w/new/: "
+                             b"Permission denied\n")
+
+
+def test_recursive_with_a_file_and_a_link_to_a_directory(tmp):
+    def setup(root):
+        links(root)
+        mkdir(root, 'd/sub')
+    same(run_twins(tmp, ['-m', '-r', 'f', 'dlink'], touch_links, setup, watches=3))
+
+
+# Signals, closed output, overflow
+
+def test_ctrl_c_ends_both_as_the_signal_does(tmp):
+    programs, deadline = start_twins(tmp, ['-m', 'w'])
+    for program in programs.values():
+        program.process.send_signal(signal.SIGINT)
+    assert same(finish_twins(programs, deadline, 'exit')) == (
+        -signal.SIGINT, b'', SETUP)
+
+
+def test_a_reader_that_goes_away_ends_both_with_sigpipe(tmp):
+    programs, deadline = start_twins(tmp, ['-m', 'w'])
+    for program in programs.values():
+        program.process.stdout.close()
+        program.open.remove(program.out_fd)
+    for side in SIDES:
+        in_w(b'a')(os.path.join(tmp, side))
+    assert same(finish_twins(programs, deadline, 'exit')) == (
+        -signal.SIGPIPE, b'', SETUP)
+
+
+def test_a_closed_standard_output_is_no_error(tmp):
+    assert same(run_twins(tmp, ['w'], everything, files, until='exit',
+                          preexec=lambda: os.close(1))) == (0, b'', SETUP)
+
+
+def test_overflow_is_printed_as_inotifywait_prints_it(tmp):
+    size = queue_size()
+    programs, deadline = start_twins(tmp, ['-m', '-e', 'create,q_overflow', 'w'])
+    for program in programs.values():
+        program.process.send_signal(signal.SIGSTOP)
+    for side in SIDES:
+        overflow(os.path.join(tmp, side, 'w'), size)
+    for program in programs.values():
+        program.process.send_signal(signal.SIGCONT)
+    assert same(finish_twins(programs, deadline))[1] == (
+        b'w/ CREATE x\nw/ CREATE y\n' * (size // 2) + b' Q_OVERFLOW \n')

@@ -1,0 +1,1050 @@
+"""inotifywait, for pip: ``python -m inotify_simple`` and the ``inotify_simple`` script.
+
+It takes the options of inotifywait 3.22 (inotify-tools), prints the same bytes and
+exits with the same statuses, using nothing of :mod:`inotify_simple` but its public
+API. Where it differs on purpose (``--json``; under ``-r``, what new directories hold
+is reported, and nothing of its own reading is), ``docs/cli.rst`` says so.
+"""
+import base64
+import ctypes
+import errno
+import json
+import os
+import re
+import signal
+import stat
+import sys
+from collections import deque
+
+from inotify_simple import INotify
+from inotify_simple import flags
+from inotify_simple import masks
+
+# Everything that differs between Python 2 and 3.
+if sys.version_info[0] >= 3:
+    _FS_ENCODING = sys.getfilesystemencoding()
+    # Python < 3.6 has no getfilesystemencodeerrors(); os.fsencode() used this there.
+    _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
+    _NAMES_ARE_TEXT = True  # Event.name is a str: its bytes are encoded back
+
+    def _bytes(text):
+        """``text`` (str or bytes) as the bytes the file system has."""
+        if isinstance(text, bytes):
+            return text
+        return text.encode(_FS_ENCODING, _FS_ERRORS)
+else:  # Python 2.7: arguments and names are bytes already
+    _FS_ENCODING = sys.getfilesystemencoding() or 'ascii'
+    _FS_ERRORS = 'strict'
+    _NAMES_ARE_TEXT = False
+
+    def _bytes(text):
+        if isinstance(text, bytes):
+            return text
+        return text.encode(_FS_ENCODING)
+_scandir = getattr(os, 'scandir', None)  # Python 3.5+
+
+_PROGRAM = 'inotify_simple'
+
+_ACCESS, _MODIFY, _ATTRIB = int(flags.ACCESS), int(flags.MODIFY), int(flags.ATTRIB)
+_CLOSE_WRITE, _CLOSE_NOWRITE = int(flags.CLOSE_WRITE), int(flags.CLOSE_NOWRITE)
+_OPEN, _MOVED_FROM = int(flags.OPEN), int(flags.MOVED_FROM)
+_MOVED_TO, _CREATE = int(flags.MOVED_TO), int(flags.CREATE)
+_DELETE, _DELETE_SELF = int(flags.DELETE), int(flags.DELETE_SELF)
+_MOVE_SELF, _UNMOUNT = int(flags.MOVE_SELF), int(flags.UNMOUNT)
+_Q_OVERFLOW, _IGNORED = int(flags.Q_OVERFLOW), int(flags.IGNORED)
+_ISDIR, _ONESHOT = int(flags.ISDIR), int(flags.ONESHOT)
+_ONLYDIR, _DONT_FOLLOW = int(flags.ONLYDIR), int(flags.DONT_FOLLOW)
+_CLOSE, _MOVE, _ALL_EVENTS = int(masks.CLOSE), int(masks.MOVE), int(masks.ALL_EVENTS)
+
+# inotifywait's names of the bits of a mask, in the order it prints them. CLOSE
+# stands for either close bit and comes after IGNORED; MOVE is never printed.
+_EVENT_NAMES = [
+    (_ACCESS, b'ACCESS'), (_MODIFY, b'MODIFY'), (_ATTRIB, b'ATTRIB'),
+    (_CLOSE_WRITE, b'CLOSE_WRITE'), (_CLOSE_NOWRITE, b'CLOSE_NOWRITE'),
+    (_OPEN, b'OPEN'), (_MOVED_FROM, b'MOVED_FROM'), (_MOVED_TO, b'MOVED_TO'),
+    (_CREATE, b'CREATE'), (_DELETE, b'DELETE'), (_DELETE_SELF, b'DELETE_SELF'),
+    (_UNMOUNT, b'UNMOUNT'), (_Q_OVERFLOW, b'Q_OVERFLOW'), (_IGNORED, b'IGNORED'),
+    (_CLOSE, b'CLOSE'), (_MOVE_SELF, b'MOVE_SELF'), (_ISDIR, b'ISDIR'),
+    (_ONESHOT, b'ONESHOT'),
+]
+# The names -e takes, in any case.
+_EVENTS = dict((name.lower(), bit) for bit, name in _EVENT_NAMES)
+_EVENTS.update({b'move': _MOVE, b'all_events': _ALL_EVENTS})
+
+# The events the kernel sends whatever the mask asks for.
+_ALWAYS = _IGNORED | _Q_OVERFLOW | _UNMOUNT
+# What -r needs to follow the tree, whatever -e asks for.
+_TREE = _CREATE | _MOVED_TO | _MOVED_FROM | _MOVE_SELF
+# What reading a directory does to it: its watch, and its parent's, see these.
+_READS = _OPEN | _ACCESS | _CLOSE_NOWRITE
+
+# getopt_long's tables, as inotifywait 3.22 has them: the short options, and the
+# long ones in its order (which ambiguity messages follow), plus our --json.
+_SHORT = {b'm': 'monitor', b'r': 'recursive', b'h': 'help', b'c': 'csv',
+          b'd': 'daemon', b's': 'syslog', b'P': 'no-dereference', b'q': 'quiet',
+          b't': 'timeout', b'f': 'filename', b'o': 'outfile', b'e': 'event',
+          b'I': 'inotify', b'F': 'fanotify', b'S': 'filesystem'}
+_LONG = ['help', 'event', 'monitor', 'quiet', 'timeout', 'filename', 'recursive',
+         'inotify', 'fanotify', 'filesystem', 'csv', 'daemon', 'syslog',
+         'no-dereference', 'format', 'no-newline', 'timefmt', 'fromfile', 'outfile',
+         'exclude', 'excludei', 'include', 'includei', 'json']
+_WITH_VALUE = set(['event', 'timeout', 'format', 'timefmt', 'fromfile', 'outfile',
+                   'exclude', 'excludei', 'include', 'includei'])
+
+_MAX_STRLEN = 4096  # inotifywait's longest format and CSV field
+# strtol()'s syntax, in the C locale
+_LONG_INT = re.compile(br'[ \t\n\v\f\r]*([+-]?[0-9]+)\Z')
+
+_HELP = """\
+Usage: %(prog)s [ options ] file1 [ file2 ] [ ... ]
+
+Watch files and directories with inotify and print one line per event: the watched
+path, the events, the name. The options, output and exit statuses are those of
+inotifywait (inotify-tools 3.22), so a script written for one runs with the other.
+
+Options:
+  -h, --help             print this help and exit (with status 1, as inotifywait)
+  @FILE                  do not watch FILE: with -r, a directory below a watched one
+  --fromfile FILE        read the files to watch (and @exclusions) from FILE, one
+                         a line; - reads standard input
+  -m, --monitor          keep printing events; without it, exit after the first
+  -d, --daemon           like -m, in the background, printing to the -o file
+                         (which must exist); implies -s
+  -o, --outfile FILE     append the events to FILE, created with mode 0600
+  -s, --syslog           send errors to syslog instead of standard error
+  -r, --recursive        watch directories and every directory below them,
+                         including the ones that appear later
+  -P, --no-dereference   do not follow symbolic links
+  -q, --quiet            do not say when the watches are set up; -qq: print no
+                         events either
+  -t, --timeout N        exit with status 2 when N seconds pass without an event
+                         (0, the default: never)
+  -e, --event NAME       an event to watch for; repeat it, or separate names with
+                         commas; the default is all of them
+  -c, --csv              print CSV lines: path,events,name
+  --format FMT           print FMT for each event: %%w the watched path, %%f the
+                         name, %%e the events, %%Xe the events separated by X, %%c
+                         the cookie (hexadecimal), %%T the time (see --timefmt),
+                         %%0 a NUL, %%n a newline, %%%% a %%
+  --no-newline           do not end --format's output with a newline
+  --timefmt FMT          the strftime(3) format of %%T
+  --exclude RE           skip the events whose path (with the name) matches the
+                         POSIX extended regular expression RE
+  --excludei RE          the same, ignoring case
+  --include RE           skip the events whose path does not match RE
+  --includei RE          the same, ignoring case
+  --json                 print one JSON object per event (ours, not inotifywait's)
+
+Events: access, modify, attrib, close_write, close_nowrite, close (both), open,
+moved_from, moved_to, move (both), move_self, create, delete, delete_self,
+unmount, all_events. The kernel sends delete_self and unmount for a watched file
+even when they are not asked for: the watch ends.
+
+Exit status:
+  0  an event that was asked for came
+  1  an error, or an event that was not asked for (delete_self, unmount)
+  2  --timeout passed without an event
+"""
+
+
+class _UsageError(Exception):
+    """A command line that getopt_long refuses; the message is glibc's."""
+
+
+def _getopt(args, operands):
+    """Yield ``(option, value)`` from ``args`` in order, as GNU ``getopt_long``.
+
+    Long options may be abbreviated; operands may come anywhere (unless
+    POSIXLY_CORRECT is set) and are appended to ``operands``; ``--`` ends the
+    options.
+
+    Raises:
+        _UsageError: an unknown or ambiguous option, or a missing or extra value.
+    """
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == b'--':
+            operands.extend(args[i:])
+            return
+        if arg.startswith(b'--'):
+            name, equals, value = arg[2:].partition(b'=')
+            name = name.decode('latin-1')
+            found = [option for option in _LONG if option.startswith(name)]
+            if name in found:
+                found = [name]
+            if not found:
+                raise _UsageError("unrecognized option '%s'" % arg.decode('latin-1'))
+            if len(found) > 1:
+                raise _UsageError("option '%s' is ambiguous; possibilities: %s" % (
+                    arg.decode('latin-1'), ' '.join("'--%s'" % o for o in found)))
+            option = found[0]
+            if option not in _WITH_VALUE:
+                if equals:
+                    raise _UsageError("option '--%s' doesn't allow an argument"
+                                      % option)
+                value = None
+            elif not equals:
+                if i == len(args):
+                    raise _UsageError("option '--%s' requires an argument" % option)
+                value = args[i]
+                i += 1
+            yield option, value
+        elif arg.startswith(b'-') and arg != b'-':
+            for j in range(1, len(arg)):
+                letter = arg[j:j + 1]
+                option = _SHORT.get(letter)
+                if option is None:
+                    raise _UsageError("invalid option -- '%s'"
+                                      % letter.decode('latin-1'))
+                if option not in _WITH_VALUE:
+                    yield option, None
+                    continue
+                value = arg[j + 1:]
+                if not value:
+                    if i == len(args):
+                        raise _UsageError("option requires an argument -- '%s'"
+                                          % letter.decode('latin-1'))
+                    value = args[i]
+                    i += 1
+                yield option, value
+                break
+        elif 'POSIXLY_CORRECT' in os.environ:
+            operands.extend(args[i - 1:])
+            return
+        else:
+            operands.append(arg)
+
+
+def _event_mask(text):
+    """``-e``'s argument as a mask, as inotifywait reads it.
+
+    Names are separated by commas, in any case. An empty name anywhere (``''``,
+    ``'create,'``) makes the whole argument 0, which adds nothing; an unknown one
+    makes it None.
+    """
+    mask = 0
+    for name in text.split(b','):
+        if not name:
+            return 0
+        bit = _EVENTS.get(name.lower())
+        if bit is None:
+            return None
+        mask |= bit
+    return mask
+
+
+def _event_names(mask, separator=b','):
+    """The names of the events in ``mask``, as ``%e`` prints them."""
+    names = [name for bit, name in _EVENT_NAMES if mask & bit]
+    if not names:
+        return b'0x%08x' % mask
+    return separator.join(names)
+
+
+def _csv(field):
+    """``field`` quoted for a CSV line as inotifywait quotes it; '' if too long."""
+    if not field or len(field) > _MAX_STRLEN:
+        return b''
+    if (b'"' in field or b',' in field or b'\n' in field or field[:1] == b' ' or
+            field[-1:] == b' '):
+        return b'"' + field.replace(b'"', b'""') + b'"'
+    return field
+
+
+def _compile(fmt):
+    """``--format``'s ``fmt`` as a %-template of bytes and the fields it takes.
+
+    The fields are ``b'w'``, ``b'f'``, ``b'c'``, ``b'T'`` or ``b'e'`` followed by
+    the separator of the events. Returns None for a format that ends with a lone
+    ``%``, for which inotifywait prints nothing.
+    """
+    template = []
+    fields = []
+    i = 0
+    while i < len(fmt):
+        char = fmt[i:i + 1]
+        if char != b'%':
+            template.append(char)
+            i += 1
+            continue
+        if i == len(fmt) - 1:
+            return None
+        code = fmt[i + 1:i + 2]
+        i += 2
+        if code == b'%':
+            template.append(b'%%')
+        elif code == b'0':
+            template.append(b'\0')
+        elif code == b'n':
+            template.append(b'\n')
+        elif code in (b'w', b'f', b'c', b'T', b'e'):
+            template.append(b'%s')
+            fields.append(code + b',' if code == b'e' else code)
+        elif fmt[i:i + 1] == b'e':  # %Xe: the events separated by X
+            template.append(b'%s')
+            fields.append(b'e' + code)
+            i += 1
+        else:
+            template.append(b'%%' + code)
+    return b''.join(template), fields
+
+
+class _LibC(object):
+    """The C library's regex(3) and strftime(3), as inotifywait calls them."""
+
+    REG_EXTENDED, REG_ICASE, REG_NOSUB = 1, 2, 8  # glibc's and musl's values
+
+    def __init__(self):
+        self.libc = libc = ctypes.CDLL(None)
+        libc.regcomp.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        libc.regexec.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+                                 ctypes.c_void_p, ctypes.c_int]
+        libc.strftime.restype = ctypes.c_size_t
+        libc.strftime.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p,
+                                  ctypes.c_void_p]
+        libc.localtime_r.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        libc.time.restype = ctypes.c_long
+        libc.time.argtypes = [ctypes.c_void_p]
+        libc.tzset()
+        # inotifywait never calls setlocale(): its regexes match bytes in the C
+        # locale, where Python 3 has set LC_CTYPE to the user's.
+        libc.newlocale.restype = libc.uselocale.restype = ctypes.c_void_p
+        libc.newlocale.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p]
+        libc.uselocale.argtypes = [ctypes.c_void_p]
+        self.c_locale = libc.newlocale(1 | 8, b'C', None)  # LC_CTYPE, LC_COLLATE
+        self.tm = ctypes.create_string_buffer(128)  # a struct tm, generously
+        self.out = ctypes.create_string_buffer(_MAX_STRLEN)
+
+    def regex(self, pattern, ignore_case):
+        """``pattern`` compiled by ``regcomp()``; None if it refuses it."""
+        compiled = ctypes.create_string_buffer(1024)  # a regex_t, generously
+        cflags = self.REG_EXTENDED | self.REG_NOSUB | (ignore_case and self.REG_ICASE)
+        if self.locale(lambda: self.libc.regcomp(compiled, pattern, cflags)):
+            return None
+        return compiled
+
+    def matches(self, compiled, text):
+        """Whether ``regexec()`` finds ``compiled`` in ``text``."""
+        return self.locale(lambda: self.libc.regexec(compiled, text, 0, None, 0)) == 0
+
+    def locale(self, call):
+        """``call()``'s result, called in the C locale."""
+        if not self.c_locale:
+            return call()
+        previous = self.libc.uselocale(self.c_locale)
+        try:
+            return call()
+        finally:
+            self.libc.uselocale(previous)
+
+    def strftime(self, fmt):
+        """The local time now as ``strftime(fmt)`` gives it; b'' if it fails."""
+        now = ctypes.c_long(self.libc.time(None))
+        self.libc.localtime_r(ctypes.byref(now), self.tm)
+        length = self.libc.strftime(self.out, _MAX_STRLEN - 1, fmt, self.tm)
+        return self.out.raw[:length]
+
+
+class _Listing(object):
+    """A reading of a directory: which events came from it, and what it found."""
+
+    __slots__ = ('wd', 'parent', 'names')
+
+    def __init__(self, wd, parent, names):
+        self.wd = wd
+        self.parent = parent  # (wd, name) of the directory in its watched parent
+        self.names = names    # found, and reported: their CREATE may still come
+
+    def caused(self, wd, mask, name):
+        """Whether the reading itself caused this event (on the directory, or its
+        entry in the parent)."""
+        return bool(mask & _READS and mask & _ISDIR and (
+            (wd == self.wd and not name) or (wd, name) == self.parent))
+
+
+_FOUND = object()  # tags the events reported from a listing
+
+
+def _entries(path):
+    """Directory ``path``'s entries, sorted, each with whether it is a directory
+    (a symbolic link is not)."""
+    if _scandir is not None:
+        iterator = _scandir(path)
+        try:
+            found = []
+            for entry in iterator:
+                try:
+                    found.append((entry.name, entry.is_dir(follow_symlinks=False)))
+                except OSError:  # gone since the directory was read
+                    pass
+        finally:
+            getattr(iterator, 'close', lambda: None)()  # Python < 3.6 has no close
+        return sorted(found)
+    found = []
+    for name in sorted(os.listdir(path)):
+        try:
+            found.append((name, stat.S_ISDIR(os.lstat(path + name).st_mode)))
+        except OSError:  # gone since the directory was read
+            pass
+    return found
+
+
+def _strerror(error):
+    return _bytes(os.strerror(error.errno))
+
+
+class _Command(object):
+    """One run of the command: its options, its watches, its output."""
+
+    def __init__(self):
+        self.events = 0
+        self.monitor = self.csv = self.daemon = self.syslog = False
+        self.no_dereference = self.no_newline = self.json = False
+        self.quiet = self.recursive = 0
+        self.timeout = 0
+        self.format = self.timefmt = self.fromfile = self.outfile = None
+        self.exclude = self.excludei = self.include = self.includei = None
+        self.excludes_given = {}
+        self.operands = []
+        self.libc = None
+        self.inotify = None
+        self.paths = {}     # wd -> the path it prints (a directory's ends with /)
+        self.dirs = {}      # path -> wd, of the directories -r watches
+        self.roots = []     # (wd, path) of the trees -r watches
+        self.excluded = set()
+        self.todo = deque()     # (wd, mask, cookie, name, tag) to handle, in order
+        self.listings = {}  # wd -> _Listing whose found names may still come
+        self.moves = {}     # cookie -> (wd, path) of a directory moved from the tree
+        self.known_names = {}
+
+    # The command line
+
+    def parse(self, args):
+        """Read the options in ``args`` in inotifywait's order and with its checks.
+
+        Returns:
+            int or None: the exit status, if the options end the command already.
+        """
+        try:
+            for option, value in _getopt(args, self.operands):
+                status = self.option(option, value)
+                if status is not None:
+                    return status
+        except _UsageError as e:
+            _stderr('%s: %s\n' % (_PROGRAM, e))
+            return 1
+        if self.format is not None and not self.no_newline:
+            self.format += b'\n'
+        problem = None
+        if self.exclude is not None and self.excludei is not None:
+            problem = '--exclude and --excludei cannot both be specified.'
+        elif self.include is not None and self.includei is not None:
+            problem = '--include and --includei cannot both be specified.'
+        elif ((self.include is not None or self.includei is not None) and
+              (self.exclude is not None or self.excludei is not None)):
+            problem = 'include and exclude regexp cannot both be specified.'
+        elif self.format is not None and self.csv:
+            problem = '-c and --format cannot both be specified.'
+        elif self.format is None and self.no_newline:
+            problem = '--no-newline cannot be specified without --format.'
+        elif self.format is None and self.timefmt is not None:
+            problem = '--timefmt cannot be specified without --format.'
+        elif self.format is not None and b'%T' in self.format and self.timefmt is None:
+            problem = '%T is in --format string, but --timefmt was not specified.'
+        elif self.daemon and self.outfile is None:
+            problem = '-o must be specified with -d.'
+        elif self.json and (self.csv or self.format is not None):
+            problem = '--json cannot be used with -c or --format.'
+        if problem:
+            _stderr(problem + '\n')
+            return 1
+        for option in ('exclude', 'excludei'):
+            if self.excludes_given.get(option, 0) > 1:
+                _stderr('--%s: only the last option will be taken into '
+                        'consideration.\n' % option)
+        return None
+
+    def option(self, option, value):
+        """Take one option; an exit status if it ends the command."""
+        if option == 'help':
+            _stdout(_HELP % {'prog': _PROGRAM})
+            return 1
+        if option in ('monitor', 'csv', 'syslog', 'no-dereference', 'no-newline',
+                      'json'):
+            setattr(self, option.replace('-', '_'), True)
+        elif option in ('quiet', 'recursive'):
+            setattr(self, option, getattr(self, option) + 1)
+        elif option == 'daemon':
+            self.daemon = self.monitor = self.syslog = True
+        elif option == 'filename':
+            _stderr("The '--filename' option no longer exists.  The option it "
+                    "enabled in earlier\nversions of inotifywait is now turned on by "
+                    "default.\n")
+            return 1
+        elif option in ('fanotify', 'filesystem'):
+            _stderr('%s: --%s: fanotify is not supported; this program watches with '
+                    'inotify.\n' % (_PROGRAM, option))
+            return 1
+        elif option in ('format', 'timefmt'):
+            setattr(self, option, value)
+        elif option in ('exclude', 'excludei', 'include', 'includei'):
+            setattr(self, option, value)
+            self.excludes_given[option] = self.excludes_given.get(option, 0) + 1
+        elif option in ('fromfile', 'outfile'):
+            if getattr(self, option) is not None:
+                _stderr('Multiple --%s options given.\n' % option)
+                return 1
+            setattr(self, option, value)
+        elif option == 'timeout':
+            return self.take_timeout(value)
+        elif option == 'event':
+            mask = _event_mask(value)
+            if mask is None:
+                _stderr(b"'" + value + b"' is not a valid event!  Run with the "
+                        b"'--help' option to see a list of events.\n")
+                return 1
+            self.events |= mask
+        return None  # inotify: accepted, as it is what this program uses
+
+    def take_timeout(self, value):
+        """``-t``: seconds as strtol() reads them, kept to 32 bits as inotifywait."""
+        match = _LONG_INT.match(value)
+        if not value:
+            _stderr('The provided value is not a valid timeout value.\n'
+                    'Please specify a long int value.\n')
+            return 1
+        if not match:
+            _stderr(b"'" + value + b"' is not a valid timeout value.\n"
+                    b"Please specify a long int value.\n")
+            return 1
+        seconds = int(match.group(1))
+        if not -2 ** 63 <= seconds < 2 ** 63:
+            _stderr('Something went wrong with the timeout value you provided.\n'
+                    '%s\n' % os.strerror(errno.ERANGE))
+            return 1
+        self.timeout = seconds % 2 ** 32
+        return None
+
+    # Setting up
+
+    def run(self):
+        """Watch, then print events until done; returns the exit status."""
+        try:
+            self.inotify = INotify()
+        except OSError as e:
+            _stderr(b"Couldn't initialize inotify: " + _strerror(e) + b'\n')
+            if e.errno == errno.EMFILE:
+                _stderr('Try increasing the value of '
+                        '/proc/sys/fs/inotify/max_user_instances\n')
+            return 1
+        try:
+            status = self.prepare()
+            if status is None:
+                status = self.watch()
+            if status is None:
+                status = self.loop()
+            return status
+        finally:
+            self.inotify.close()
+
+    def prepare(self):
+        """Everything between the options and the watches, in inotifywait's order."""
+        if (self.timefmt is not None or self.exclude is not None or
+                self.excludei is not None or self.include is not None or
+                self.includei is not None):
+            self.libc = _LibC()
+        self.regex = self.regex_excludes = None
+        for option, excludes, ignore_case in (
+                ('exclude', True, False), ('excludei', True, True),
+                ('include', False, False), ('includei', False, True)):
+            pattern = getattr(self, option)
+            if pattern is not None:
+                self.regex = self.libc.regex(pattern, ignore_case)
+                self.regex_excludes = excludes
+                if self.regex is None:
+                    _stderr("Error in `%s' regular expression.\n"
+                            % option.rstrip('i'))
+                    return 1
+        if self.format is not None:
+            if not self.format or len(self.format) > _MAX_STRLEN:
+                _stderr('Something is wrong with your format string.\n')
+                return 1
+        orig = self.events or _ALL_EVENTS
+        self.shown = orig | _Q_OVERFLOW
+        # The mask inotifywait watches with decides what it reads, and so when it
+        # exits; -r's own bits only follow the tree.
+        self.asked = orig
+        if self.monitor and self.recursive:
+            self.asked |= _CREATE | _MOVED_TO | _MOVED_FROM
+        self.received = self.asked | _ALWAYS
+        self.mask = self.asked | (_DONT_FOLLOW if self.no_dereference else 0)
+        self.dir_mask = self.mask | (_TREE if self.recursive else 0)
+        paths = []
+        if self.fromfile is not None:
+            paths.extend(self.read_fromfile())
+        paths.extend(self.operands)
+        self.watched = []
+        for path in paths:
+            if path.startswith(b'@'):
+                if path != b'@':
+                    self.excluded.add(_exclusion(path[1:]))
+            elif path:
+                self.watched.append(path)
+        if not self.watched:
+            _stderr('No files specified to watch!\n')
+            return 1
+        if self.daemon:
+            try:
+                os.stat(self.outfile)  # realpath(3) wants it to exist
+            except OSError as e:
+                _stderr(_strerror(e) + b': ' + self.outfile + b'\n')
+                return 1
+            logfile = os.path.realpath(self.outfile)
+            if os.fork():
+                os._exit(0)
+            os.setsid()
+            os.chdir('/')
+            _redirect(0, os.open(os.devnull, os.O_RDONLY))
+            _redirect(2, os.open(os.devnull, os.O_WRONLY))
+            self.outfile = logfile
+        if self.outfile is not None:
+            try:
+                fd = os.open(self.outfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                             0o600)
+            except OSError:
+                _stderr(b'Failed to open output file ' + self.outfile + b'\n')
+                return 1
+            _redirect(1, fd)
+        if self.syslog:
+            import syslog
+            syslog.openlog(_PROGRAM, syslog.LOG_CONS | syslog.LOG_PID |
+                           syslog.LOG_NDELAY, syslog.LOG_DAEMON)
+            self.syslog = syslog
+        self.line = self.formatter()
+        return None
+
+    def read_fromfile(self):
+        """The lines of ``--fromfile``'s file (``-``: standard input)."""
+        try:
+            if self.fromfile == b'-':
+                data = _read_all(0)
+            else:
+                with open(self.fromfile, 'rb') as f:
+                    data = f.read()
+        except (IOError, OSError) as e:  # Python 2.7: open() raises IOError
+            _stderr(b"Couldn't open " + self.fromfile + b': ' + _strerror(e) + b'\n')
+            return []
+        lines = data.split(b'\n')
+        if lines[-1] == b'':
+            lines.pop()
+        return lines
+
+    def formatter(self):
+        """The function that makes an event's line: f(wd, path, mask, cookie, name)."""
+        if self.json:
+            return _json_line
+        if self.csv:
+            def csv_line(wd, path, mask, cookie, name):
+                path = _csv(path)
+                return ((path + b',' if path else b'') + _csv(self.names(mask)) +
+                        b',' + _csv(name) + b'\n')
+            return csv_line
+        compiled = _compile(self.format if self.format is not None else b'%w %,e %f\n')
+        if compiled is None:
+            return lambda wd, path, mask, cookie, name: b''
+        template, fields = compiled
+        if fields == [b'w', b'e,', b'f']:  # the default, quickly
+            names = self.names
+
+            def default_line(wd, path, mask, cookie, name):
+                return template % (path, names(mask), name)
+            return default_line
+        getters = [self.getter(field) for field in fields]
+
+        def line(wd, path, mask, cookie, name):
+            values = tuple([get(wd, path, mask, cookie, name) for get in getters])
+            if None in values:  # %T failed: inotifywait prints nothing
+                return b''
+            return template % values
+        return line
+
+    def getter(self, field):
+        """The function that gives a --format field's value for an event."""
+        if field == b'w':
+            return lambda wd, path, mask, cookie, name: path
+        if field == b'f':
+            return lambda wd, path, mask, cookie, name: name
+        if field == b'c':
+            return lambda wd, path, mask, cookie, name: b'%x' % cookie
+        if field == b'T':
+            return lambda wd, path, mask, cookie, name: self.libc.strftime(
+                self.timefmt) or None
+        separator = field[1:]
+        return lambda wd, path, mask, cookie, name: self.names(mask, separator)
+
+    def names(self, mask, separator=b','):
+        """_event_names, remembered."""
+        key = (mask, separator)
+        names = self.known_names.get(key)
+        if names is None:
+            names = self.known_names[key] = _event_names(mask, separator)
+        return names
+
+    def watch(self):
+        """Watch every path, as inotifywait does; an exit status if one fails."""
+        if not self.quiet:
+            self.say('Setting up watches.  Beware: since -r was given, this may take '
+                     'a while!\n' if self.recursive else 'Setting up watches.\n')
+        for path in self.watched:
+            try:
+                # inotifywait walks whatever opendir() opens: a link to a directory
+                if self.recursive and os.path.isdir(path):
+                    self.watch_tree(path if path.endswith(b'/') else path + b'/')
+                else:
+                    self.watch_path(path)
+            except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    self.say(b'Failed to watch ' + path + b'; upper limit on inotify '
+                             b'watches reached!\n')
+                    self.say("Please increase the amount of inotify watches allowed "
+                             "per user via `/proc/sys/fs/inotify/max_user_watches'.\n")
+                else:
+                    self.say(b"Couldn't watch " + path + b': ' + _strerror(e) + b'\n')
+                return 1
+        if not self.quiet:
+            self.say('Watches established.\n')
+        return None
+
+    def watch_path(self, path):
+        try:  # before the watch: its events may come (and remove it) at once
+            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        except OSError:
+            is_dir = False
+        wd = self.inotify.add_watch(path, self.mask)
+        if is_dir and not path.endswith(b'/'):
+            path += b'/'
+        self.paths.setdefault(wd, path)  # the first name of an inode is kept
+
+    def watch_tree(self, path):
+        """Watch directory ``path`` and every directory below it."""
+        wd = self.inotify.add_watch(path, self.dir_mask)
+        if wd not in self.paths:
+            self.add(wd, path)
+            self.roots.append((wd, path))
+            self.walk(wd, path, None)
+
+    def walk(self, wd, path, parent, seen=None):
+        """Watch what is below directory ``path``, listing each directory after its
+        watch is added, so that none made meanwhile is missed.
+
+        With ``seen`` (a set, to which the watches found are added), a directory
+        not watched yet is reported as new, as when it appears.
+        """
+        stack = [(wd, path, parent)]
+        while stack:
+            wd, path, parent = stack.pop()
+            for name, is_dir in reversed(self.list(wd, path, parent, report=False)):
+                child = path + name + b'/'
+                if not is_dir or child in self.excluded:
+                    continue
+                try:
+                    child_wd = self.inotify.add_watch(child, self.dir_mask | _ONLYDIR)
+                except OSError as e:  # inotifywait skips what it may not read
+                    if e.errno in (errno.EACCES, errno.ENOENT, errno.ELOOP,
+                                   errno.ENOTDIR):
+                        continue
+                    raise
+                known = self.paths.get(child_wd)
+                if seen is not None:
+                    seen.add(child_wd)
+                    if known is None:
+                        self.todo.appendleft((wd, _CREATE | _ISDIR, 0, name, _FOUND))
+                        continue
+                if known is None:
+                    self.add(child_wd, child)
+                elif known != child:
+                    self.rename(known, child)
+                stack.append((child_wd, child, (wd, name)))
+
+    def list(self, wd, path, parent, report):
+        """Read directory ``path`` (watched as ``wd``) between two drains of the
+        queue, so that the events the reading causes are known and dropped.
+
+        With ``report``, its entries are reported as new, and a CREATE of one of
+        them that comes before the second drain is dropped: the file is printed
+        once.
+        """
+        self.drain(None)
+        try:
+            entries = _entries(path)
+        except OSError:  # gone, or not ours to read: its events will say
+            entries = []
+        listing = _Listing(wd, parent, set(name for name, _ in entries)
+                           if report else set())
+        self.drain(listing)
+        self.todo.append((None, 0, 0, b'', listing))
+        if report:
+            self.listings[wd] = listing
+        return entries
+
+    def drain(self, tag):
+        """Queue what the kernel has queued, tagged with ``tag``."""
+        self.queue(self.inotify.read(timeout=0), tag)
+
+    def queue(self, events, tag=None):
+        if _NAMES_ARE_TEXT:
+            self.todo.extend([(e.wd, e.mask, e.cookie,
+                               e.name.encode(_FS_ENCODING, _FS_ERRORS), tag)
+                              for e in events])
+        else:
+            self.todo.extend([(e.wd, e.mask, e.cookie, e.name, tag) for e in events])
+
+    def add(self, wd, path):
+        self.paths[wd] = path
+        self.dirs[path] = wd
+
+    # Events
+
+    def loop(self):
+        """Handle events until one ends the command; returns the exit status."""
+        todo = self.todo
+        timeout = self.timeout * 1000 if self.timeout else None
+        read = self.inotify.read
+        handle = self.handle
+        while True:
+            if not todo:
+                events = read(timeout=timeout)
+                if not events:
+                    return 2
+                self.queue(events)
+            wd, mask, cookie, name, tag = todo.popleft()
+            if tag is not None:
+                if wd is None:  # the end of a listing's drains
+                    if self.listings.get(tag.wd) is tag:
+                        del self.listings[tag.wd]
+                    continue
+                if tag is not _FOUND and tag.caused(wd, mask, name):
+                    continue
+            if self.listings and tag is not _FOUND:
+                listing = self.listings.get(wd)
+                if listing is not None and name in listing.names:
+                    listing.names.discard(name)
+                    if mask & (_CREATE | _MOVED_TO):
+                        continue  # already reported from the listing
+            status = handle(wd, mask, cookie, name)
+            if status is not None:
+                return status
+
+    def handle(self, wd, mask, cookie, name):
+        """Print an event if it is asked for; follow the tree; an exit status if
+        the command ends with it."""
+        path = self.paths.get(wd, b'')
+        if mask & self.received and (mask & _Q_OVERFLOW or self.regex is None or
+                                     self.libc.matches(self.regex, path + name) !=
+                                     self.regex_excludes):
+            if mask & self.shown and self.quiet < 2:
+                _write(self.line(wd, path, mask, cookie, name))
+            if not self.monitor:
+                return 0 if mask & self.asked else 1
+        if self.recursive:
+            self.follow(wd, mask, cookie, name, path)
+        if mask & _IGNORED:
+            self.forget(wd)
+        return None
+
+    def follow(self, wd, mask, cookie, name, path):
+        """Keep the watches of -r's trees as directories come, move and go."""
+        if mask & _ISDIR and path:
+            if mask & _CREATE:
+                self.new_directory(wd, name)
+            elif mask & _MOVED_FROM:
+                moved = self.dirs.get(path + name + b'/')
+                if moved is not None:
+                    self.moves[cookie] = (moved, path + name + b'/')
+            elif mask & _MOVED_TO:
+                move = self.moves.pop(cookie, None)
+                if move is None:
+                    self.new_directory(wd, name)
+                elif path + name + b'/' in self.excluded:
+                    self.drop(move[1])
+                else:
+                    self.rename(move[1], path + name + b'/')
+        elif mask & _MOVE_SELF:
+            # It comes after the MOVED_TO of a move within the trees: one still
+            # pending went elsewhere.
+            for cookie, (moved, old) in list(self.moves.items()):
+                if moved == wd:
+                    del self.moves[cookie]
+                    self.drop(old)
+        elif mask & _Q_OVERFLOW:
+            self.relist()
+
+    def new_directory(self, parent, name):
+        """Watch a directory that appeared, then report what it holds."""
+        path = self.paths.get(parent)
+        if path is None:  # its parent is no longer watched
+            return
+        path += name + b'/'
+        if path in self.excluded:
+            return
+        try:
+            wd = self.inotify.add_watch(path, self.dir_mask | _ONLYDIR)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ENOTDIR):  # not gone already
+                self.say(b"Couldn't watch new directory " + path + b': ' +
+                         _strerror(e) + b'\n')
+            return
+        known = self.paths.get(wd)
+        if known is not None:  # already watched: seen by a listing, or moved
+            if known != path:
+                self.rename(known, path)
+            return
+        self.add(wd, path)
+        entries = self.list(wd, path, (parent, name), report=True)
+        self.todo.extendleft([(wd, _CREATE | (_ISDIR if is_dir else 0), 0, entry,
+                               _FOUND) for entry, is_dir in reversed(entries)])
+
+    def rename(self, old, new):
+        """Directory ``old`` (and everything below it) is now ``new``."""
+        for path, wd in list(self.dirs.items()):
+            if path.startswith(old):
+                moved = new + path[len(old):]
+                if self.dirs.get(path) == wd:
+                    del self.dirs[path]
+                self.dirs[moved] = wd
+                self.paths[wd] = moved
+
+    def drop(self, old):
+        """Stop watching directory ``old`` and everything below it."""
+        for path, wd in list(self.dirs.items()):
+            if path.startswith(old):
+                try:
+                    self.inotify.rm_watch(wd)
+                except OSError:  # EINVAL: the kernel has removed it already
+                    pass
+                self.forget(wd)
+
+    def forget(self, wd):
+        path = self.paths.pop(wd, None)
+        if path is not None and self.dirs.get(path) == wd:
+            del self.dirs[path]
+        self.listings.pop(wd, None)
+
+    def relist(self):
+        """After an overflow, walk the trees again: watch what was missed."""
+        self.listings.clear()
+        self.moves.clear()
+        seen = set()
+        for wd, path in self.roots:
+            if self.paths.get(wd) is not None:
+                seen.add(wd)
+                self.walk(wd, self.paths[wd], None, seen)
+        for path, wd in list(self.dirs.items()):
+            if wd not in seen:  # gone while events were lost
+                try:
+                    self.inotify.rm_watch(wd)
+                except OSError:  # EINVAL: the kernel has removed it already
+                    pass
+                self.forget(wd)
+
+    def say(self, message):
+        """A diagnostic, to standard error or (-s) to syslog."""
+        if self.syslog:
+            self.syslog.syslog(self.syslog.LOG_INFO, _bytes(message).rstrip(b'\n')
+                               .decode(_FS_ENCODING, 'replace'))
+        else:
+            _stderr(message)
+
+
+def _exclusion(path):
+    """An @-argument's path as the walk's paths are spelled, with one /."""
+    return (path[:-1] if path.endswith(b'/') else path) + b'/'
+
+
+def _json_line(wd, path, mask, cookie, name):
+    """The event as a line of JSON; what is not valid in the file system's
+    encoding comes as ``*_base64`` too."""
+    event = {'wd': wd, 'mask': mask, 'cookie': cookie,
+             'flags': [flag.name for flag in flags.from_mask(mask)]}
+    for key, value in (('path', path), ('name', name)):
+        try:
+            event[key] = value.decode(_FS_ENCODING)
+        except UnicodeDecodeError:
+            event[key] = value.decode(_FS_ENCODING, 'replace')
+            event[key + '_base64'] = base64.b64encode(value).decode('ascii')
+    return _bytes(json.dumps(event, sort_keys=True)) + b'\n'
+
+
+def _stdout(text):
+    _write(_bytes(text), 1)
+
+
+def _stderr(text):
+    _write(_bytes(text), 2)
+
+
+def _write(data, fd=1):
+    """Write all of ``data``; errors are ignored, as inotifywait's stdio does (a
+    closed pipe ends the command with SIGPIPE before that)."""
+    while data:
+        try:
+            written = os.write(fd, data)
+        except OSError as e:
+            if e.errno == errno.EINTR:  # Python 2.7 does not retry
+                continue
+            return
+        data = data[written:]
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b''.join(chunks)
+        chunks.append(chunk)
+
+
+def _redirect(target, fd):
+    if fd != target:
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def main(argv=None):
+    """Run the command line; the ``inotify_simple`` script and ``python -m
+    inotify_simple`` call it.
+
+    As a C program, it ends at once on SIGINT (Ctrl-C) and on SIGPIPE (a reader
+    that went away), killed by the signal: their default handling is restored.
+
+    Args:
+        argv (list): the arguments, str or bytes; ``sys.argv[1:]`` by default.
+
+    Returns:
+        int: the exit status: 0 an event asked for came, 1 an error or an event
+        not asked for, 2 a timeout.
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+    for fd in (0, 1, 2):  # a closed one would be taken by the next open()
+        try:
+            os.fstat(fd)
+        except OSError:
+            _redirect(fd, os.open(os.devnull, os.O_RDWR))
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    except ValueError:  # not the main thread: Python's handling stays
+        pass
+    command = _Command()
+    status = command.parse([_bytes(arg) for arg in argv])
+    if status is not None:
+        return status
+    return command.run()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
