@@ -237,7 +237,7 @@ class _Process(object):
     __slots__ = ('lock', 'users', 'wake')
 
     def __init__(self):
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # for its _is_owned(); never taken twice
         self.users = []  # get_ident() of each call in progress, once per call
         self.wake = None
 
@@ -387,6 +387,13 @@ class INotify(FileIO):
                     data = self._readall()
                 if data or timeout == 0 or not self.__wait(process, deadline, delay):
                     break
+        except BaseException:
+            # An exception from a signal handler (Ctrl-C) may strike between the
+            # lock's acquire() and the with block (Python 3.14 checks for one
+            # there), or between the block and release() (before 3.11).
+            if process.lock._is_owned():
+                process.lock.release()
+            raise
         finally:
             self.__leave(process, me)
         return parse_events(data) if data else []
