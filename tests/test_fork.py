@@ -280,6 +280,7 @@ if parent == 0:
     finally:
         os._exit(status)
 assert os.waitpid(parent, 0)[1] == 0
+inotify.close()
 print('ok')
 '''
     status, out, err = run_script(code)
