@@ -19,8 +19,14 @@ sid_ca=/etc/host-ca-certificates.crt
 
 # The command that runs the rest of its arguments in the chroot, in the checkout, with
 # a clean environment (the host's pip settings stay out); add VAR=VALUE words, then
-# the command.
-sid_env=(chroot "$sid_root" /usr/bin/env -i -C "$repo"
+# the command. Rather than chroot, it makes the chroot the root of a mount namespace
+# of its own (pivot_root): the kernel refuses a chrooted process a user namespace,
+# which tests make.
+sid_env=(unshare --mount --propagation private -- sh -c '
+             root=$1; shift
+             mount --rbind "$root" "$root" && cd "$root" && mkdir -p .oldroot &&
+             pivot_root . .oldroot && cd / && umount -l /.oldroot && exec "$@"' sh
+         "$sid_root" /usr/bin/env -i -C "$repo"
          PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
          HOME=/root LANG=C.UTF-8 PIP_CERT=$sid_ca PIP_DISABLE_PIP_VERSION_CHECK=1)
 
