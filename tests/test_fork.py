@@ -44,6 +44,16 @@ def wait_for(condition):
 def tid():
     return int(os.readlink('/proc/thread-self').split('/')[-1])
 
+def reader(**kwargs):
+    """A thread that calls inotify.read(**kwargs) once and keeps what it returns in
+    .results; returned once it waits in poll() on both descriptors."""
+    thread = threading.Thread(target=lambda: (
+        thread.tids.append(tid()), thread.results.append(inotify.read(**kwargs))))
+    thread.tids, thread.results, thread.daemon = [], [], True
+    thread.start()
+    wait_for(lambda: thread.tids and polling('self', thread.tids[0], 2))
+    return thread
+
 def dropping_unclosed():
     """What follows drops an instance unclosed on purpose: no ResourceWarning (as
     -X dev would give)."""
@@ -98,13 +108,7 @@ def test_what_a_child_does_to_its_copy_never_wakes_the_parent(action):
 
 def test_a_child_forked_while_a_thread_reads_closes_at_once():
     code = PRELUDE + '''
-tids, results = [], []
-def reader():
-    tids.append(tid())
-    results.append(inotify.read())
-thread = threading.Thread(target=reader)
-thread.start()
-wait_for(lambda: tids and polling(os.getpid(), tids[0], 2))
+thread = reader()
 pid = os.fork()
 if pid == 0:
     start = now()
@@ -115,7 +119,7 @@ assert os.waitpid(pid, 0)[1] == 0
 assert thread.is_alive()  # the child's close did not wake the parent's reader
 inotify.close()
 thread.join(WAIT)
-assert not thread.is_alive() and results == [[]]
+assert not thread.is_alive() and thread.results == [[]]
 print('ok')
 '''
     assert run_script(code) == (0, 'ok\n', '')
@@ -125,37 +129,23 @@ def test_read_and_close_work_in_the_child_with_threads_of_its_own():
     # The kernel's queue is one, and whoever reads an event first gets it: the
     # parent's reader is in its read_delay, waiting on its eventfd alone.
     code = PRELUDE + '''
-tids = []
-def reader():
-    tids.append(tid())
-    inotify.read(read_delay=WAIT * 1000)
-thread = threading.Thread(target=reader)
-thread.start()
-wait_for(lambda: tids and polling(os.getpid(), tids[0], 2))
+thread = reader(read_delay=WAIT * 1000)
 open(os.path.join(tmp, 'x'), 'w').close()
-wait_for(lambda: polling(os.getpid(), tids[0], 1))
+wait_for(lambda: polling('self', thread.tids[0], 1))
 pid = os.fork()
 if pid == 0:
     assert inotify.read(timeout=0) == [(wd, flags.CREATE, 0, 'x')]
     # a child of its own: new watches, new threads, read() and close() as usual
     sub = tempfile.mkdtemp()  # not in tmp, whose watch would see it made
     wd = inotify.add_watch(sub, flags.CREATE)
-    child_tids, results = [], []
-    def child_reader():
-        child_tids.append(tid())
-        results.append(inotify.read())
-    worker = threading.Thread(target=child_reader)
-    worker.start()
-    wait_for(lambda: child_tids and polling(os.getpid(), child_tids[0], 2))
+    worker = reader()
     open(os.path.join(sub, 'f'), 'w').close()
     worker.join(WAIT)
-    assert results == [[(wd, flags.CREATE, 0, 'f')]], results
-    worker = threading.Thread(target=child_reader)
-    worker.start()
-    wait_for(lambda: len(child_tids) == 2 and polling(os.getpid(), child_tids[1], 2))
+    assert worker.results == [[(wd, flags.CREATE, 0, 'f')]], worker.results
+    worker = reader()
     inotify.close()  # wakes the child's own reader
     worker.join(WAIT)
-    os._exit(0 if results[1:] == [[]] and not worker.is_alive() else 3)
+    os._exit(0 if worker.results == [[]] and not worker.is_alive() else 3)
 assert os.waitpid(pid, 0)[1] == 0
 assert thread.is_alive()
 inotify.close()
@@ -175,13 +165,7 @@ context = multiprocessing if sys.version_info < (3, 4) else \\
 def work():
     if CLOSES:
         inotify.close()
-tids, results = [], []
-def reader():
-    tids.append(tid())
-    results.append(inotify.read())
-thread = threading.Thread(target=reader)
-thread.start()
-wait_for(lambda: tids and polling(os.getpid(), tids[0], 2))
+thread = reader()
 worker = context.Process(target=work)
 worker.start()
 worker.join(WAIT)
@@ -189,7 +173,7 @@ assert worker.exitcode == 0, worker.exitcode
 assert thread.is_alive()
 inotify.close()
 thread.join(WAIT)
-assert not thread.is_alive() and results == [[]]
+assert not thread.is_alive() and thread.results == [[]]
 print('ok')
 '''.replace('CLOSES', repr(closes))
     assert run_script(code) == (0, 'ok\n', '')
@@ -257,13 +241,7 @@ parent = os.fork()
 if parent == 0:
     status = 3
     try:
-        tids, results = [], []
-        def reader():
-            tids.append(tid())
-            results.append(inotify.read())
-        thread = threading.Thread(target=reader)
-        thread.start()
-        wait_for(lambda: tids and polling('self', tids[0], 2))
+        thread = reader()
         assert libc.unshare(CLONE_NEWPID) == 0
         child = os.fork()
         if child == 0:
@@ -275,7 +253,8 @@ if parent == 0:
         start = now()
         inotify.close()
         thread.join(WAIT)
-        assert now() - start < 0.5 and results == [[]], (now() - start, results)
+        assert now() - start < 0.5 and thread.results == [[]], \
+            (now() - start, thread.results)
         status = 0
     finally:
         os._exit(status)
