@@ -920,11 +920,15 @@ class _Command(object):
         """Stop watching directory ``old`` and everything below it."""
         for path, wd in list(self.dirs.items()):
             if path.startswith(old):
-                try:
-                    self.inotify.rm_watch(wd)
-                except OSError:  # EINVAL: the kernel has removed it already
-                    pass
-                self.forget(wd)
+                self.unwatch(wd)
+
+    def unwatch(self, wd):
+        """Remove watch ``wd``, if the kernel has not already, and forget it."""
+        try:
+            self.inotify.rm_watch(wd)
+        except OSError:  # EINVAL: the kernel has removed it already
+            pass
+        self.forget(wd)
 
     def forget(self, wd):
         path = self.paths.pop(wd, None)
@@ -943,11 +947,7 @@ class _Command(object):
                 self.walk(wd, self.paths[wd], None, seen)
         for path, wd in list(self.dirs.items()):
             if wd not in seen:  # gone while events were lost
-                try:
-                    self.inotify.rm_watch(wd)
-                except OSError:  # EINVAL: the kernel has removed it already
-                    pass
-                self.forget(wd)
+                self.unwatch(wd)
 
     def say(self, message):
         """A diagnostic, to standard error or (-s) to syslog."""
