@@ -6,6 +6,7 @@ API. Where it differs on purpose (``--json``; under ``-r``, what new directories
 is reported, and nothing of its own reading is), ``docs/cli.rst`` says so.
 """
 import base64
+import codecs
 import ctypes
 import errno
 import json
@@ -14,6 +15,7 @@ import re
 import signal
 import stat
 import sys
+import time
 from collections import deque
 
 from inotify_simple import INotify
@@ -42,6 +44,10 @@ else:  # Python 2.7: arguments and names are bytes already
             return text
         return text.encode(_FS_ENCODING)
 _scandir = getattr(os, 'scandir', None)  # Python 3.5+
+_monotonic = getattr(time, 'monotonic', time.time)  # Python 3.3+
+# Python 2.7's UTF-8 codec takes encoded surrogates, which no UTF-8 text holds
+_ENCODED_SURROGATE = re.compile(b'\xed[\xa0-\xbf]') if sys.version_info[0] < 3 \
+    and codecs.lookup(_FS_ENCODING).name == 'utf-8' else None
 
 _PROGRAM = 'inotify_simple'
 
@@ -417,6 +423,9 @@ class _Command(object):
         self.todo = deque()     # (wd, mask, cookie, name, tag) to handle, in order
         self.listings = {}  # wd -> _Listing whose found names may still come
         self.moves = {}     # cookie -> (wd, path) of a directory moved from the tree
+        self.followed = set()   # wds of new directories: inotifywait has them with -m
+        self.removed = set()    # wds whose watch we removed: their IGNORED is ours
+        self.unlisted = {}  # wd -> names created in a new directory gone before listed
         self.known_names = {}
 
     # The command line
@@ -432,8 +441,8 @@ class _Command(object):
                 status = self.option(option, value)
                 if status is not None:
                     return status
-        except _UsageError as e:
-            _stderr('%s: %s\n' % (_PROGRAM, e))
+        except _UsageError as e:  # its text holds the argument's bytes as latin-1
+            _stderr((u'%s: %s\n' % (_PROGRAM, e.args[0])).encode('latin-1'))
             return 1
         if self.format is not None and not self.no_newline:
             self.format += b'\n'
@@ -634,12 +643,14 @@ class _Command(object):
                 with open(self.fromfile, 'rb') as f:
                     data = f.read()
         except (IOError, OSError) as e:  # Python 2.7: open() raises IOError
-            _stderr(b"Couldn't open " + self.fromfile + b': ' + _strerror(e) + b'\n')
+            if e.errno != errno.EISDIR:  # fopen() opens one; reading it ends at once
+                _stderr(b"Couldn't open " + self.fromfile + b': ' + _strerror(e) +
+                        b'\n')
             return []
         lines = data.split(b'\n')
         if lines[-1] == b'':
             lines.pop()
-        return lines
+        return [line.split(b'\0', 1)[0] for line in lines]  # C strings end at NUL
 
     def formatter(self):
         """The function that makes an event's line: f(wd, path, mask, cookie, name)."""
@@ -755,7 +766,11 @@ class _Command(object):
                     if e.errno in (errno.EACCES, errno.ENOENT, errno.ELOOP,
                                    errno.ENOTDIR):
                         continue
-                    raise
+                    if seen is None:  # at the start: the command ends
+                        raise
+                    self.say(b"Couldn't watch new directory " + child + b': ' +
+                             _strerror(e) + b'\n')
+                    continue
                 known = self.paths.get(child_wd)
                 if seen is not None:
                     seen.add(child_wd)
@@ -779,8 +794,10 @@ class _Command(object):
         self.drain(None)
         try:
             entries = _entries(path)
-        except OSError:  # gone, or not ours to read: its events will say
+        except OSError as e:  # gone, or not ours to read: its events will say
             entries = []
+            if report and e.errno == errno.ENOENT:  # moved: listed where it goes
+                self.unlisted[wd] = set()
         listing = _Listing(wd, parent, set(name for name, _ in entries)
                            if report else set())
         self.drain(listing)
@@ -810,12 +827,17 @@ class _Command(object):
     def loop(self):
         """Handle events until one ends the command; returns the exit status."""
         todo = self.todo
-        timeout = self.timeout * 1000 if self.timeout else None
         read = self.inotify.read
         handle = self.handle
+        deadline = None  # of the wait for the next event, as inotifywait waits
         while True:
             if not todo:
-                events = read(timeout=timeout)
+                wait = None
+                if self.timeout:
+                    if deadline is None:
+                        deadline = _monotonic() + self.timeout
+                    wait = max(0.0, deadline - _monotonic()) * 1000
+                events = read(timeout=wait)
                 if not events:
                     return 2
                 self.queue(events)
@@ -833,6 +855,8 @@ class _Command(object):
                     listing.names.discard(name)
                     if mask & (_CREATE | _MOVED_TO):
                         continue  # already reported from the listing
+            if mask & self.received:  # not -r's own: inotifywait reads it too
+                deadline = None
             status = handle(wd, mask, cookie, name)
             if status is not None:
                 return status
@@ -840,14 +864,24 @@ class _Command(object):
     def handle(self, wd, mask, cookie, name):
         """Print an event if it is asked for; follow the tree; an exit status if
         the command ends with it."""
+        if wd in self.removed:  # the IGNORED of a watch we removed
+            if mask & _IGNORED:
+                self.removed.discard(wd)
+            return None
         path = self.paths.get(wd, b'')
         if mask & self.received and (mask & _Q_OVERFLOW or self.regex is None or
                                      self.libc.matches(self.regex, path + name) !=
                                      self.regex_excludes):
             if mask & self.shown and self.quiet < 2:
                 _write(self.line(wd, path, mask, cookie, name))
-            if not self.monitor:
-                return 0 if mask & self.asked else 1
+            if mask & self.asked and not self.monitor:
+                return 0
+            # inotifywait watches no new directory without -m: what it would
+            # not see of one does not end the command
+            if not self.monitor and wd not in self.followed:
+                return 1
+        if wd in self.unlisted and mask & (_CREATE | _MOVED_TO):
+            self.unlisted[wd].add(name)
         if self.recursive:
             self.follow(wd, mask, cookie, name, path)
         if mask & _IGNORED:
@@ -871,6 +905,7 @@ class _Command(object):
                     self.drop(move[1])
                 else:
                     self.rename(move[1], path + name + b'/')
+                    self.list_moved(move[0], wd, name)
         elif mask & _MOVE_SELF:
             # It comes after the MOVED_TO of a move within the trees: one still
             # pending went elsewhere.
@@ -900,11 +935,25 @@ class _Command(object):
         if known is not None:  # already watched: seen by a listing, or moved
             if known != path:
                 self.rename(known, path)
+                self.list_moved(wd, parent, name)
             return
         self.add(wd, path)
+        self.followed.add(wd)
+        self.report_contents(wd, path, parent, name)
+
+    def report_contents(self, wd, path, parent, name, already=()):
+        """List new directory ``path`` (watched as ``wd``) and report its entries,
+        but for those in ``already``, as if just made."""
         entries = self.list(wd, path, (parent, name), report=True)
         self.todo.extendleft([(wd, _CREATE | (_ISDIR if is_dir else 0), 0, entry,
-                               _FOUND) for entry, is_dir in reversed(entries)])
+                               _FOUND) for entry, is_dir in reversed(entries)
+                              if entry not in already])
+
+    def list_moved(self, wd, parent, name):
+        """A new directory moved before it could be listed: list it where it is."""
+        already = self.unlisted.pop(wd, None)
+        if already is not None:
+            self.report_contents(wd, self.paths[wd], parent, name, already)
 
     def rename(self, old, new):
         """Directory ``old`` (and everything below it) is now ``new``."""
@@ -926,6 +975,7 @@ class _Command(object):
         """Remove watch ``wd``, if the kernel has not already, and forget it."""
         try:
             self.inotify.rm_watch(wd)
+            self.removed.add(wd)
         except OSError:  # EINVAL: the kernel has removed it already
             pass
         self.forget(wd)
@@ -935,6 +985,8 @@ class _Command(object):
         if path is not None and self.dirs.get(path) == wd:
             del self.dirs[path]
         self.listings.pop(wd, None)
+        self.followed.discard(wd)
+        self.unlisted.pop(wd, None)
 
     def relist(self):
         """After an overflow, walk the trees again: watch what was missed."""
@@ -971,7 +1023,9 @@ def _json_line(wd, path, mask, cookie, name):
     for key, value in (('path', path), ('name', name)):
         try:
             event[key] = value.decode(_FS_ENCODING)
-        except UnicodeDecodeError:
+            if _ENCODED_SURROGATE and _ENCODED_SURROGATE.search(value):
+                raise UnicodeError(value)
+        except UnicodeError:
             event[key] = value.decode(_FS_ENCODING, 'replace')
             event[key + '_base64'] = base64.b64encode(value).decode('ascii')
     return _bytes(json.dumps(event, sort_keys=True)) + b'\n'
@@ -1018,7 +1072,9 @@ def main(argv=None):
     inotify_simple`` call it.
 
     As a C program, it ends at once on SIGINT (Ctrl-C) and on SIGPIPE (a reader
-    that went away), killed by the signal: their default handling is restored.
+    that went away), killed by the signal: their default handling is restored
+    (but for a SIGINT ignored at the start, as a background job's is, where the
+    interpreter can tell: not PyPy).
 
     Args:
         argv (list): the arguments, str or bytes; ``sys.argv[1:]`` by default.
@@ -1035,7 +1091,8 @@ def main(argv=None):
         except OSError:
             _redirect(fd, os.open(os.devnull, os.O_RDWR))
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:  # ignored stays so
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     except ValueError:  # not the main thread: Python's handling stays
         pass

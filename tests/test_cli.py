@@ -7,6 +7,7 @@ repeats or not depending on when the reader reads.
 import os
 import signal
 import stat
+import sys
 import time
 
 import pytest
@@ -345,9 +346,17 @@ def test_a_time_that_strftime_cannot_give_prints_nothing(tmp):
     ['-o', 'nosuch/x', 'w'],
     ['-d', '-o', 'nosuch', 'w'],
     ['--', '-m'],
+    ['--fromfile', 'w'],  # fopen() opens a directory; it has no lines
 ])
 def test_refusals_and_errors_in_inotifywait_s_words(tmp, args):
     assert same(run_twins(tmp, args, watches=0, until='exit'))[:2] == (1, b'')
+
+
+@pytest.mark.parametrize('template', ['--%s', '-%s', '-m%s', '--bogus=%s', '--ex=%s'])
+def test_an_option_that_is_not_ascii_is_quoted_byte_for_byte(tmp, template):
+    byte = b'\xe9'  # as an argument: str on Python 3, its bytes on the way out
+    arg = template % (byte if bytes is str else os.fsdecode(byte))
+    assert same(run_twins(tmp, [arg, 'w'], watches=0, until='exit'))[:2] == (1, b'')
 
 
 def test_a_path_that_may_not_be_read(tmp):
@@ -455,6 +464,15 @@ def test_fromfile_names_the_files_to_watch_and_to_exclude(tmp, source):
         b'w/a/ CREATE f\nw/c/ CREATE f\nx/ CREATE f\n')
 
 
+def test_fromfile_ends_a_name_at_a_nul_byte(tmp):
+    def setup(root):
+        mkdir(root, 'w')
+        with open(os.path.join(root, 'list'), 'wb') as f:
+            f.write(b'w\0ignored\n')
+    assert same(run_twins(tmp, ['--fromfile', 'list'], lambda root: touch(
+        os.path.join(root, 'w', 'f')), setup, until='exit'))[:2] == (0, b'w/ CREATE f\n')
+
+
 # -o, -s, -P, -d
 
 def test_outfile_is_appended_to_and_made_private(tmp):
@@ -558,6 +576,50 @@ def test_recursive_a_deleted_directory_prints_no_ignored(tmp):
     assert same(run_twins(tmp, ['-m', '-r', '-e', 'create,delete', 'w'], act, tree,
                           watches=6))[1] == (
         b'w/a/ DELETE,ISDIR deep\nw/ DELETE,ISDIR a\n')
+
+
+def moved_out(root):
+    os.rename(os.path.join(root, 'w', 'a'), os.path.join(root, 'out'))
+
+
+def made_and_removed(root):
+    os.mkdir(os.path.join(root, 'w', 'tmp'))
+    os.rmdir(os.path.join(root, 'w', 'tmp'))
+
+
+@pytest.mark.parametrize('act', [moved_out, made_and_removed])
+def test_recursive_without_monitor_what_only_follows_the_tree_ends_nothing(tmp, act):
+    # inotifywait watches no new directory without -m, and keeps the watch of one
+    # moved out: neither gives it an IGNORED that would end it with 1
+    assert same(run_twins(tmp, ['-r', '-t', '2', '-e', 'modify', 'w'], act, tree,
+                          watches=6, until='exit'))[:2] == (2, b'')
+
+
+def test_recursive_timeout_is_not_restarted_by_what_only_follows_the_tree(tmp):
+    # files made faster than the timeout, until both have timed out
+    programs, deadline = start_twins(tmp, ['-r', '-t', '1', '-e', 'modify', 'w'])
+    count = 0
+    while not all(program.exited() for program in programs.values()):
+        assert time.time() < deadline, 'the timeout never came'
+        for side in SIDES:
+            touch(os.path.join(tmp, side, 'w', str(count)))
+        count += 1
+        time.sleep(0.05)
+    assert same(finish_twins(programs, deadline, until='exit'))[:2] == (2, b'')
+
+
+@pytest.mark.skipif(hasattr(sys, 'pypy_version_info'), reason='PyPy handles SIGINT '
+                    'whatever it was: an ignored one cannot be told (see docs/cli.rst)')
+def test_an_ignored_sigint_stays_ignored(tmp):
+    # as a script's background job has it
+    programs, deadline = start_twins(tmp, ['-m', 'w'], preexec=lambda: signal.signal(
+        signal.SIGINT, signal.SIG_IGN))
+    for program in programs.values():
+        os.kill(program.pid, signal.SIGINT)
+    for side in SIDES:
+        touch(os.path.join(tmp, side, 'w', 'f'))
+    assert same(finish_twins(programs, deadline))[:2] == (
+        TERMINATED, b'w/ CREATE f\nw/ OPEN f\nw/ CLOSE_WRITE,CLOSE f\n')
 
 
 def test_recursive_follows_a_new_directory_once_it_is_watched(tmp):
