@@ -179,6 +179,25 @@ def bench_parse(peers, directory, events, rounds):
 
 
 @contextlib.contextmanager
+def max_queued_events(value):
+    """Instances made inside hold ``value`` events, if max_queued_events can be set
+    so (as root; restored after); yields its value before, and whether it was set."""
+    with open(QUEUE) as f:
+        old = int(f.read())
+    try:
+        with open(QUEUE, 'w') as f:
+            f.write('%d\n' % value)
+    except (IOError, OSError):
+        yield old, False
+        return
+    try:
+        yield old, True
+    finally:
+        with open(QUEUE, 'w') as f:
+            f.write('%d\n' % old)
+
+
+@contextlib.contextmanager
 def queue_room(wanted):
     """Instances made inside hold ``wanted`` events, if max_queued_events can be
     raised that far (as root); yields how many they hold. Restored after."""
@@ -187,17 +206,8 @@ def queue_room(wanted):
     if old >= wanted:
         yield wanted
         return
-    try:
-        with open(QUEUE, 'w') as f:
-            f.write('%d\n' % wanted)
-    except (IOError, OSError):
-        yield old - 1
-        return
-    try:
-        yield wanted
-    finally:
-        with open(QUEUE, 'w') as f:
-            f.write('%d\n' % old)
+    with max_queued_events(wanted) as (old, done):
+        yield wanted if done else old - 1
 
 
 def bench_drain(peers, directory, events, rounds, mixed=False):

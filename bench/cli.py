@@ -35,6 +35,7 @@ from bench import QUEUE
 from bench import ROOT
 from bench import interpreter
 from bench import machine
+from bench import max_queued_events
 from bench import median
 from bench import queue_room
 
@@ -49,19 +50,8 @@ DEFAULT_QUEUE = 16384  # the kernel's max_queued_events
 def default_queue():
     """Instances made inside have the kernel's default queue, if max_queued_events
     can be set (as root; restored after); yields the queue they have."""
-    with open(QUEUE) as f:
-        old = int(f.read())
-    try:
-        with open(QUEUE, 'w') as f:
-            f.write('%d\n' % DEFAULT_QUEUE)
-    except (IOError, OSError):
-        yield old
-        return
-    try:
-        yield DEFAULT_QUEUE
-    finally:
-        with open(QUEUE, 'w') as f:
-            f.write('%d\n' % old)
+    with max_queued_events(DEFAULT_QUEUE) as (old, done):
+        yield DEFAULT_QUEUE if done else old
 
 
 def programs():
