@@ -44,6 +44,8 @@ else:  # Python 2.7: arguments and names are bytes already
             return text
         return text.encode(_FS_ENCODING)
 _scandir = getattr(os, 'scandir', None)  # Python 3.5+
+_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)  # Python 3.3+
+_PROC = os.path.isdir('/proc/self/fd')
 _monotonic = getattr(time, 'monotonic', time.time)  # Python 3.3+
 # Python 2.7's UTF-8 codec takes encoded surrogates, which no UTF-8 text holds
 _ENCODED_SURROGATE = re.compile(b'\xed[\xa0-\xbf]') if sys.version_info[0] < 3 \
@@ -388,13 +390,19 @@ def _entries(path):
         finally:
             getattr(iterator, 'close', lambda: None)()  # Python < 3.6 has no close
         return sorted(found)
-    found = []
-    for name in sorted(os.listdir(path)):
-        try:
-            found.append((name, stat.S_ISDIR(os.lstat(path + name).st_mode)))
-        except OSError:  # gone since the directory was read
-            pass
-    return found
+    # Read through a descriptor: a rename of the directory meanwhile changes nothing
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _O_CLOEXEC)
+    try:
+        here = b'/proc/self/fd/%d/' % fd if _PROC else path
+        found = []
+        for name in sorted(os.listdir(here)):
+            try:
+                found.append((name, stat.S_ISDIR(os.lstat(here + name).st_mode)))
+            except OSError:  # gone since the directory was read
+                pass
+        return found
+    finally:
+        os.close(fd)
 
 
 def _strerror(error):

@@ -275,3 +275,23 @@ def test_it_runs_as_python_m_inotify_simple_and_as_its_module(tmp):
     for argv in (OURS, [sys.executable, '-m', 'inotify_simple_cli']):
         assert Ours(tmp, ['-t', '1', '.'], argv=argv).finish('exit') == (
             2, b'', b'Setting up watches.\nWatches established.\n')
+
+
+def test_a_directory_renamed_while_it_is_read_is_read_whole(tmp, monkeypatch):
+    # As Python 2.7 reads, with no os.scandir: each entry is stat()ed after the
+    # listing, by a path that a rename would change
+    import inotify_simple_cli
+    monkeypatch.setattr(inotify_simple_cli, '_scandir', None)
+    before, after = os.path.join(tmp, 'before'), os.path.join(tmp, 'after')
+    os.makedirs(os.path.join(before, 'sub'))
+    touch(os.path.join(before, 'f'))
+    lstat = os.lstat
+
+    def lstat_once_moved(path):
+        if os.path.isdir(before):
+            os.rename(before, after)
+        return lstat(path)
+    monkeypatch.setattr(os, 'lstat', lstat_once_moved)
+    entries = inotify_simple_cli._entries(before.encode(FS_ENCODING) + b'/')
+    assert not os.path.isdir(before)
+    assert entries == [(b'f', False), (b'sub', True)]
