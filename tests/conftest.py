@@ -197,9 +197,14 @@ def wait_or_kill(pid, timeout=WAIT):
 def run_script(code, timeout=WAIT, **env):
     """Run ``code`` in a new interpreter that imports this inotify_simple, bounded
     in time (a hang fails the test): its exit status, stdout and stderr as text.
-    Whatever it leaves running (children of its fork()s) is killed with it."""
-    status, out, err = run_command([sys.executable, '-c', code], timeout,
-                                   env=python_env(**env))
+    Whatever it leaves running (children of its fork()s) is killed with it, and
+    what it makes with ``tempfile`` is removed."""
+    env['TMPDIR'] = tempfile.mkdtemp(prefix='inotify-simple-test-')
+    try:
+        status, out, err = run_command([sys.executable, '-c', code], timeout,
+                                       env=python_env(**env))
+    finally:
+        shutil.rmtree(env['TMPDIR'], ignore_errors=True)
     return status, out.decode(), err.decode()
 
 
