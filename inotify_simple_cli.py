@@ -390,19 +390,13 @@ def _entries(path):
         finally:
             getattr(iterator, 'close', lambda: None)()  # Python < 3.6 has no close
         return sorted(found)
-    # Read through a descriptor: a rename of the directory meanwhile changes nothing
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _O_CLOEXEC)
-    try:
-        here = b'/proc/self/fd/%d/' % fd if _PROC else path
-        found = []
-        for name in sorted(os.listdir(here)):
-            try:
-                found.append((name, stat.S_ISDIR(os.lstat(here + name).st_mode)))
-            except OSError:  # gone since the directory was read
-                pass
-        return found
-    finally:
-        os.close(fd)
+    found = []
+    for name in sorted(os.listdir(path)):
+        try:
+            found.append((name, stat.S_ISDIR(os.lstat(path + name).st_mode)))
+        except OSError:  # gone since the directory was read
+            pass
+    return found
 
 
 def _strerror(error):
@@ -764,12 +758,21 @@ class _Command(object):
         stack = [(wd, path, parent)]
         while stack:
             wd, path, parent = stack.pop()
-            for name, is_dir in reversed(self.list(wd, path, parent, report=False)):
+            try:
+                entries = self.list(wd, path, parent, report=False)
+            except OSError as e:  # EMFILE, ENOMEM
+                if seen is None:  # at the start: the command ends
+                    raise
+                self.say(b"Couldn't watch new directory " + path + b': ' +
+                         _strerror(e) + b'\n')
+                continue
+            for name, is_dir in reversed(entries):
                 child = path + name + b'/'
                 if not is_dir or child in self.excluded:
                     continue
                 try:
-                    child_wd = self.inotify.add_watch(child, self.dir_mask | _ONLYDIR)
+                    child_wd = self.inotify.add_watch(  # no '/': a link stays one
+                        path + name, self.dir_mask | _ONLYDIR | _DONT_FOLLOW)
                 except OSError as e:  # inotifywait skips what it may not read
                     if e.errno in (errno.EACCES, errno.ENOENT, errno.ELOOP,
                                    errno.ENOTDIR):
@@ -801,10 +804,14 @@ class _Command(object):
         """
         self.drain(None)
         try:
-            entries = _entries(path)
-        except OSError as e:  # gone, or not ours to read: its events will say
+            entries = self.read_watched(wd, path, parent is None)
+        except OSError as e:
+            if e.errno != errno.EACCES:  # not ours to read: its events will say
+                raise
             entries = []
-            if report and e.errno == errno.ENOENT:  # moved: listed where it goes
+        if entries is None:
+            entries = []
+            if report:  # moved: listed where it goes
                 self.unlisted[wd] = set()
         listing = _Listing(wd, parent, set(name for name, _ in entries)
                            if report else set())
@@ -813,6 +820,40 @@ class _Command(object):
         if report:
             self.listings[wd] = listing
         return entries
+
+    def read_watched(self, wd, path, follow):
+        """Directory ``path``'s entries, read through a descriptor that is first
+        checked to be the directory watched as ``wd``: a rename meanwhile, or
+        another directory or a link put in its place, changes nothing. None if
+        ``path`` no longer names it. Only a root's symbolic link is followed."""
+        if not _PROC:
+            try:
+                return _entries(path)
+            except OSError as e:
+                if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                    return None
+                raise
+        try:
+            fd = os.open(path.rstrip(b'/') or b'/', os.O_RDONLY | os.O_DIRECTORY |
+                         _O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return None
+            raise
+        try:
+            here = b'/proc/self/fd/%d/' % fd
+            try:  # the same directory gets the same watch back, unchanged
+                same = self.inotify.add_watch(
+                    here, (self.dir_mask | _ONLYDIR) & ~_DONT_FOLLOW)
+            except OSError:  # ENOSPC: not a directory watched already
+                return None
+            if same != wd:
+                if same not in self.paths:  # made just now: not ours to keep
+                    self.unwatch(same)
+                return None
+            return _entries(here)
+        finally:
+            os.close(fd)
 
     def drain(self, tag):
         """Queue what the kernel has queued, tagged with ``tag``."""
@@ -845,7 +886,11 @@ class _Command(object):
                     if deadline is None:
                         deadline = _monotonic() + self.timeout
                     wait = max(0.0, deadline - _monotonic()) * 1000
-                events = read(timeout=wait)
+                try:
+                    events = read(timeout=wait)
+                except OSError as e:  # EMFILE: no eventfd for the wait
+                    self.say(b"Couldn't read events: " + _strerror(e) + b'\n')
+                    return 1
                 if not events:
                     return 2
                 self.queue(events)
@@ -933,7 +978,8 @@ class _Command(object):
         if path in self.excluded:
             return
         try:
-            wd = self.inotify.add_watch(path, self.dir_mask | _ONLYDIR)
+            wd = self.inotify.add_watch(  # no '/': a link stays one
+                path[:-1], self.dir_mask | _ONLYDIR | _DONT_FOLLOW)
         except OSError as e:
             if e.errno not in (errno.ENOENT, errno.ENOTDIR):  # not gone already
                 self.say(b"Couldn't watch new directory " + path + b': ' +
@@ -952,7 +998,12 @@ class _Command(object):
     def report_contents(self, wd, path, parent, name, already=()):
         """List new directory ``path`` (watched as ``wd``) and report its entries,
         but for those in ``already``, as if just made."""
-        entries = self.list(wd, path, (parent, name), report=True)
+        try:
+            entries = self.list(wd, path, (parent, name), report=True)
+        except OSError as e:  # EMFILE, ENOMEM
+            self.say(b"Couldn't watch new directory " + path + b': ' +
+                     _strerror(e) + b'\n')
+            return
         self.todo.extendleft([(wd, _CREATE | (_ISDIR if is_dir else 0), 0, entry,
                                _FOUND) for entry, is_dir in reversed(entries)
                               if entry not in already])

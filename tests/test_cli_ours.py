@@ -15,6 +15,7 @@ from conftest import in_user_namespace
 from conftest import overflow
 from conftest import queue_size
 from conftest import run_command
+from conftest import run_script
 from conftest import touch
 from sidebyside import INOTIFYWAIT
 from sidebyside import OURS
@@ -277,21 +278,77 @@ def test_it_runs_as_python_m_inotify_simple_and_as_its_module(tmp):
             2, b'', b'Setting up watches.\nWatches established.\n')
 
 
-def test_a_directory_renamed_while_it_is_read_is_read_whole(tmp, monkeypatch):
-    # As Python 2.7 reads, with no os.scandir: each entry is stat()ed after the
-    # listing, by a path that a rename would change
-    import inotify_simple_cli
-    monkeypatch.setattr(inotify_simple_cli, '_scandir', None)
-    before, after = os.path.join(tmp, 'before'), os.path.join(tmp, 'after')
-    os.makedirs(os.path.join(before, 'sub'))
-    touch(os.path.join(before, 'f'))
-    lstat = os.lstat
 
-    def lstat_once_moved(path):
-        if os.path.isdir(before):
-            os.rename(before, after)
-        return lstat(path)
-    monkeypatch.setattr(os, 'lstat', lstat_once_moved)
-    entries = inotify_simple_cli._entries(before.encode(FS_ENCODING) + b'/')
-    assert not os.path.isdir(before)
-    assert entries == [(b'f', False), (b'sub', True)]
+
+# The command runs in the script's own process, with a step changed to let a race
+# strike there every time. A directory holding a file is moved into the tree.
+RACE = '''
+import os, sys, threading, time
+import inotify_simple_cli as cli
+os.chdir(%(tmp)r)
+WAIT = %(wait)r
+commands = []
+watch = cli._Command.watch
+def watch_then_act(self):
+    status = watch(self)
+    commands.append(self)
+    threading.Thread(target=act).start()
+    return status
+cli._Command.watch = watch_then_act
+def act():
+    os.rename('stage/d', 'w/d')
+    deadline = time.time() + WAIT / 2
+    while b'w/e/' not in commands[0].dirs and time.time() < deadline:
+        time.sleep(0.01)
+    open('w/e/late', 'w').close()
+    open('target/late', 'w').close()
+%(race)s
+sys.exit(cli.main(['-m', '-q', '-r', '-t', '2', '-e', 'create,moved_to', 'w']))
+'''
+LINK_OR_DIRECTORY = {'a directory': "os.mkdir('w/d'); open('w/d/g', 'w').close()",
+                     'a link': "os.symlink('../target', 'w/d')"}
+
+
+def race(tmp, code):
+    for path in ('w', 'target', 'stage/d'):
+        os.makedirs(os.path.join(tmp, path))
+    touch(os.path.join(tmp, 'target', 'secret'))
+    touch(os.path.join(tmp, 'stage', 'd', 'f'))
+    status, out, err = run_script(RACE % {'tmp': tmp, 'wait': WAIT, 'race': code})
+    assert (status, err) == (2, ''), err
+    assert 'secret' not in out and 'target' not in out, out
+    return sorted(out.splitlines())
+
+
+@pytest.mark.parametrize('newcomer', sorted(LINK_OR_DIRECTORY))
+def test_a_new_directory_is_read_only_as_the_directory_watched(tmp, newcomer):
+    # Between the watch of a new directory and its reading, it is renamed, and
+    # another directory, or a link to one outside the tree, takes its name: its
+    # file is reported once, where it went; the newcomer as new, a link unfollowed.
+    lines = race(tmp, '''
+real_open = os.open
+def swapping_open(path, flags, *mode):
+    if path == b'w/d' and not os.path.exists('w/e'):
+        os.rename('w/d', 'w/e')
+        %s
+    return real_open(path, flags, *mode)
+os.open = swapping_open
+''' % LINK_OR_DIRECTORY[newcomer])
+    assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
+                            'w/e/ CREATE f', 'w/e/ CREATE late'] + (
+        ['w/ CREATE,ISDIR d', 'w/d/ CREATE g'] if newcomer == 'a directory'
+        else ['w/ CREATE d']))
+
+
+def test_a_link_put_in_place_of_a_new_directory_is_not_followed(tmp):
+    lines = race(tmp, '''
+new_directory = cli._Command.new_directory
+def swapping_new_directory(self, parent, name):
+    if name == b'd' and not os.path.exists('w/e'):
+        os.rename('w/d', 'w/e')
+        os.symlink('../target', 'w/d')
+    return new_directory(self, parent, name)
+cli._Command.new_directory = swapping_new_directory
+''')
+    assert lines == ['w/ CREATE d', 'w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
+                     'w/e/ CREATE f', 'w/e/ CREATE late']
