@@ -952,13 +952,11 @@ class _Command(object):
                     self.moves[cookie] = (moved, path + name + b'/')
             elif mask & _MOVED_TO:
                 move = self.moves.pop(cookie, None)
-                if move is None:
-                    self.new_directory(wd, name)
-                elif path + name + b'/' in self.excluded:
+                if move is not None and path + name + b'/' in self.excluded:
                     self.drop(move[1])
-                else:
-                    self.rename(move[1], path + name + b'/')
-                    self.list_moved(move[0], wd, name)
+                else:  # the watch tells whether it is the one that left a name
+                    # (which may have been taken again since)
+                    self.new_directory(wd, name)
         elif mask & _MOVE_SELF:
             # It comes after the MOVED_TO of a move within the trees: one still
             # pending went elsewhere.

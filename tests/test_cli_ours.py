@@ -340,15 +340,21 @@ os.open = swapping_open
         else ['w/ CREATE d']))
 
 
-def test_a_link_put_in_place_of_a_new_directory_is_not_followed(tmp):
+
+@pytest.mark.parametrize('newcomer', sorted(LINK_OR_DIRECTORY))
+def test_a_new_directory_whose_name_is_taken_before_it_is_watched(tmp, newcomer):
+    # The newcomer is watched in its place, a link is not followed, and the
+    # directory that moved away is watched and listed where it went.
     lines = race(tmp, '''
 new_directory = cli._Command.new_directory
 def swapping_new_directory(self, parent, name):
     if name == b'd' and not os.path.exists('w/e'):
         os.rename('w/d', 'w/e')
-        os.symlink('../target', 'w/d')
+        %s
     return new_directory(self, parent, name)
 cli._Command.new_directory = swapping_new_directory
-''')
-    assert lines == ['w/ CREATE d', 'w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
-                     'w/e/ CREATE f', 'w/e/ CREATE late']
+''' % LINK_OR_DIRECTORY[newcomer])
+    assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
+                            'w/e/ CREATE f', 'w/e/ CREATE late'] + (
+        ['w/ CREATE,ISDIR d', 'w/d/ CREATE g'] if newcomer == 'a directory'
+        else ['w/ CREATE d']))
