@@ -763,8 +763,7 @@ class _Command(object):
             except OSError as e:  # EMFILE, ENOMEM
                 if seen is None:  # at the start: the command ends
                     raise
-                self.say(b"Couldn't watch new directory " + path + b': ' +
-                         _strerror(e) + b'\n')
+                self.cannot_watch(path, e)
                 continue
             for name, is_dir in reversed(entries):
                 child = path + name + b'/'
@@ -779,8 +778,7 @@ class _Command(object):
                         continue
                     if seen is None:  # at the start: the command ends
                         raise
-                    self.say(b"Couldn't watch new directory " + child + b': ' +
-                             _strerror(e) + b'\n')
+                    self.cannot_watch(child, e)
                     continue
                 known = self.paths.get(child_wd)
                 if seen is not None:
@@ -980,8 +978,7 @@ class _Command(object):
                 path[:-1], self.dir_mask | _ONLYDIR | _DONT_FOLLOW)
         except OSError as e:
             if e.errno not in (errno.ENOENT, errno.ENOTDIR):  # not gone already
-                self.say(b"Couldn't watch new directory " + path + b': ' +
-                         _strerror(e) + b'\n')
+                self.cannot_watch(path, e)
             return
         known = self.paths.get(wd)
         if known is not None:  # already watched: seen by a listing, or moved
@@ -999,8 +996,7 @@ class _Command(object):
         try:
             entries = self.list(wd, path, (parent, name), report=True)
         except OSError as e:  # EMFILE, ENOMEM
-            self.say(b"Couldn't watch new directory " + path + b': ' +
-                     _strerror(e) + b'\n')
+            self.cannot_watch(path, e)
             return
         self.todo.extendleft([(wd, _CREATE | (_ISDIR if is_dir else 0), 0, entry,
                                _FOUND) for entry, is_dir in reversed(entries)
@@ -1065,6 +1061,12 @@ class _Command(object):
                                .decode(_FS_ENCODING, 'replace'))
         else:
             _stderr(message)
+
+    def cannot_watch(self, path, error):
+        """Say, as inotifywait says, that a directory found under a tree is not
+        watched, or not whole."""
+        self.say(b"Couldn't watch new directory " + path + b': ' + _strerror(error) +
+                 b'\n')
 
 
 def _exclusion(path):
