@@ -803,8 +803,8 @@ class _Command(object):
         self.drain(None)
         try:
             entries = self.read_watched(wd, path, parent is None)
-        except OSError as e:
-            if e.errno != errno.EACCES:  # not ours to read: its events will say
+        except OSError as e:  # EACCES: not ours to read; its events will say
+            if e.errno != errno.EACCES:
                 raise
             entries = []
         if entries is None:
@@ -952,9 +952,10 @@ class _Command(object):
                 move = self.moves.pop(cookie, None)
                 if move is not None and path + name + b'/' in self.excluded:
                     self.drop(move[1])
-                else:  # the watch tells whether it is the one that left a name
-                    # (which may have been taken again since)
-                    self.new_directory(wd, name)
+                # The watch tells whether it is the one that left a name (which
+                # may have been taken again since); gone again, it is taken to be.
+                elif self.new_directory(wd, name) is False and move is not None:
+                    self.rename(move[1], path + name + b'/')
         elif mask & _MOVE_SELF:
             # It comes after the MOVED_TO of a move within the trees: one still
             # pending went elsewhere.
@@ -966,7 +967,8 @@ class _Command(object):
             self.relist()
 
     def new_directory(self, parent, name):
-        """Watch a directory that appeared, then report what it holds."""
+        """Watch a directory that appeared, then report what it holds; False if
+        it has gone already."""
         path = self.paths.get(parent)
         if path is None:  # its parent is no longer watched
             return
@@ -977,8 +979,9 @@ class _Command(object):
             wd = self.inotify.add_watch(  # no '/': a link stays one
                 path[:-1], self.dir_mask | _ONLYDIR | _DONT_FOLLOW)
         except OSError as e:
-            if e.errno not in (errno.ENOENT, errno.ENOTDIR):  # not gone already
-                self.cannot_watch(path, e)
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                return False
+            self.cannot_watch(path, e)
             return
         known = self.paths.get(wd)
         if known is not None:  # already watched: seen by a listing, or moved

@@ -358,3 +358,49 @@ cli._Command.new_directory = swapping_new_directory
                             'w/e/ CREATE f', 'w/e/ CREATE late'] + (
         ['w/ CREATE,ISDIR d', 'w/d/ CREATE g'] if newcomer == 'a directory'
         else ['w/ CREATE d']))
+
+
+def test_a_directory_moved_on_out_of_the_tree_before_it_is_followed_is_dropped(tmp):
+    # w/a moves to w/b, then out of the tree before the command handles the
+    # first move: what is made in it afterwards is not reported.
+    for path in ('w/a', 'out'):
+        os.makedirs(os.path.join(tmp, path))
+    code = '''
+import os, signal, sys, threading, time
+import inotify_simple_cli as cli
+os.chdir(%r)
+commands, written = [], []
+watch = cli._Command.watch
+def watch_then_act(self):
+    status = watch(self)
+    commands.append(self)
+    threading.Thread(target=act).start()
+    return status
+cli._Command.watch = watch_then_act
+write = cli._write
+def recorded(data):
+    write(data)
+    written.append(data)
+cli._write = recorded
+def wait_until(condition):
+    deadline = time.time() + %r
+    while not condition() and time.time() < deadline:
+        time.sleep(0.01)
+def act():
+    os.rename('w/a', 'w/b')
+    wait_until(lambda: not set([b'w/a/', b'w/b/']) & set(commands[0].dirs))
+    open('out/b/late', 'w').close()
+    open('w/end', 'w').close()
+    wait_until(lambda: b'w/ CREATE end\\n' in written)
+    os.kill(os.getpid(), signal.SIGTERM)
+new_directory = cli._Command.new_directory
+def moving_on(self, parent, name):
+    if name == b'b' and os.path.exists('w/b'):
+        os.rename('w/b', 'out/b')
+    return new_directory(self, parent, name)
+cli._Command.new_directory = moving_on
+cli.main(['-m', '-q', '-r', '-e', 'create,moved_from,moved_to', 'w'])
+''' % (tmp, WAIT / 2)
+    assert run_script(code) == (-signal.SIGTERM, 'w/ MOVED_FROM,ISDIR a\n'
+                                'w/ MOVED_TO,ISDIR b\nw/ MOVED_FROM,ISDIR b\n'
+                                'w/ CREATE end\n', '')
