@@ -281,9 +281,9 @@ def test_it_runs_as_python_m_inotify_simple_and_as_its_module(tmp):
 
 
 # The command runs in the script's own process, with a step changed to let a race
-# strike there every time. A directory holding a file is moved into the tree.
-RACE = '''
-import os, sys, threading, time
+# strike there every time; act(), of each script, runs once its watches are set.
+IN_PROCESS = '''
+import os, signal, sys, threading, time
 import inotify_simple_cli as cli
 os.chdir(%(tmp)r)
 WAIT = %(wait)r
@@ -295,11 +295,16 @@ def watch_then_act(self):
     threading.Thread(target=act).start()
     return status
 cli._Command.watch = watch_then_act
+def wait_until(condition):
+    deadline = time.time() + WAIT / 2
+    while not condition() and time.time() < deadline:
+        time.sleep(0.01)
+'''
+# A directory holding a file is moved into the tree.
+RACE = IN_PROCESS + '''
 def act():
     os.rename('stage/d', 'w/d')
-    deadline = time.time() + WAIT / 2
-    while b'w/e/' not in commands[0].dirs and time.time() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: b'w/e/' in commands[0].dirs)
     open('w/e/late', 'w').close()
     open('target/late', 'w').close()
 %(race)s
@@ -365,27 +370,13 @@ def test_a_directory_moved_on_out_of_the_tree_before_it_is_followed_is_dropped(t
     # first move: what is made in it afterwards is not reported.
     for path in ('w/a', 'out'):
         os.makedirs(os.path.join(tmp, path))
-    code = '''
-import os, signal, sys, threading, time
-import inotify_simple_cli as cli
-os.chdir(%r)
-commands, written = [], []
-watch = cli._Command.watch
-def watch_then_act(self):
-    status = watch(self)
-    commands.append(self)
-    threading.Thread(target=act).start()
-    return status
-cli._Command.watch = watch_then_act
+    code = IN_PROCESS % {'tmp': tmp, 'wait': WAIT} + '''
+written = []
 write = cli._write
 def recorded(data):
     write(data)
     written.append(data)
 cli._write = recorded
-def wait_until(condition):
-    deadline = time.time() + %r
-    while not condition() and time.time() < deadline:
-        time.sleep(0.01)
 def act():
     os.rename('w/a', 'w/b')
     wait_until(lambda: not set([b'w/a/', b'w/b/']) & set(commands[0].dirs))
@@ -400,7 +391,7 @@ def moving_on(self, parent, name):
     return new_directory(self, parent, name)
 cli._Command.new_directory = moving_on
 cli.main(['-m', '-q', '-r', '-e', 'create,moved_from,moved_to', 'w'])
-''' % (tmp, WAIT / 2)
+'''
     assert run_script(code) == (-signal.SIGTERM, 'w/ MOVED_FROM,ISDIR a\n'
                                 'w/ MOVED_TO,ISDIR b\nw/ MOVED_FROM,ISDIR b\n'
                                 'w/ CREATE end\n', '')
