@@ -1,0 +1,719 @@
+"""Watch a directory tree with inotify: every directory below it, new ones included.
+
+inotify watches one directory, not what is below it. :class:`Tree` adds a watch for
+each directory of a tree, keeps them as directories come, move and go, and gives
+each event the path of what it is about. It uses nothing of :mod:`inotify_simple`
+but its public API.
+
+Nothing made in a new directory is missed: a directory is opened, then watched
+through that open descriptor, then listed through it, so a rename, or another
+directory or a symbolic link put in its place, changes nothing; what the listing
+finds is reported as ``CREATE`` events, each file once.
+"""
+import errno
+import os
+import stat
+import sys
+import threading
+from collections import deque
+from collections import namedtuple
+
+from inotify_simple import INotify
+from inotify_simple import flags
+from inotify_simple import masks
+
+__all__ = ['Tree', 'TreeEvent']
+
+_ACCESS, _OPEN = int(flags.ACCESS), int(flags.OPEN)
+_CLOSE_NOWRITE = int(flags.CLOSE_NOWRITE)
+_MOVED_FROM, _MOVED_TO = int(flags.MOVED_FROM), int(flags.MOVED_TO)
+_CREATE, _MOVE_SELF = int(flags.CREATE), int(flags.MOVE_SELF)
+_UNMOUNT, _Q_OVERFLOW = int(flags.UNMOUNT), int(flags.Q_OVERFLOW)
+_IGNORED, _ISDIR = int(flags.IGNORED), int(flags.ISDIR)
+_ONLYDIR, _DONT_FOLLOW = int(flags.ONLYDIR), int(flags.DONT_FOLLOW)
+_MASK_ADD, _ONESHOT = int(flags.MASK_ADD), int(flags.ONESHOT)
+_MASK_CREATE = int(flags.MASK_CREATE)
+_ALL_EVENTS = int(masks.ALL_EVENTS)
+
+# What the kernel sends whatever a watch asks for.
+_ALWAYS = _IGNORED | _Q_OVERFLOW | _UNMOUNT
+# What a tree's directories are watched for besides what is asked: to follow it.
+_FOLLOW = _CREATE | _MOVED_TO | _MOVED_FROM | _MOVE_SELF
+# What reading a directory does to it (and to its entry in its parent).
+_READS = _OPEN | _ACCESS | _CLOSE_NOWRITE
+_CREATED = _CREATE | _MOVED_TO
+
+_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)  # Python 3.3+
+_O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0o200000)
+_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0o400000)
+_O_DIR = os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC
+_PROC = os.path.isdir('/proc/self/fd')
+# openat() and fdopendir() from Python: 3.3+ and 3.7+
+_AT = getattr(os, 'supports_dir_fd', ()) and os.open in os.supports_dir_fd
+_SCANDIR_FD = getattr(os, 'supports_fd', ()) and getattr(os, 'scandir', None) in \
+    os.supports_fd
+_scandir = getattr(os, 'scandir', None)  # Python 3.5+
+_INFINITY = float('inf')
+_monotonic = getattr(__import__('time'), 'monotonic', __import__('time').time)
+try:
+    from threading import get_ident as _get_ident
+except ImportError:  # Python 2.7
+    from thread import get_ident as _get_ident
+# Directories are drained of their own events this often during a walk: the
+# kernel's queue (max_queued_events, 16384 by default) never fills with them.
+_DRAIN_EVERY = 256
+
+if sys.version_info[0] >= 3:
+    _FS_ENCODING = sys.getfilesystemencoding()
+    _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
+else:  # Python 2.7: paths and names are bytes
+    _FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding() or 'ascii', 'strict'
+
+
+class TreeEvent(namedtuple('TreeEvent', ['wd', 'mask', 'cookie', 'name', 'path'])):
+    """An :class:`~inotify_simple.Event` with the path of what it is about.
+
+    ``wd``, ``mask``, ``cookie`` and ``name`` are the kernel's, as in
+    :class:`~inotify_simple.Event`; ``path`` is the watched directory's path as it
+    is now, with a trailing separator, joined with ``name``: ``'top/a/f'`` for a
+    file ``f`` in ``top/a``, ``'top/a/'`` for an event about ``top/a`` itself, and
+    a watched file's path for that file. ``name`` and ``path`` are ``bytes`` when
+    the tree was given as ``bytes`` (and on Python 2), ``str`` otherwise.
+    """
+    __slots__ = ()
+
+
+def _named(error, path):
+    """``error``, of a directory at ``path``, saying so."""
+    return OSError(error.errno, error.strerror, path)
+
+
+class _Walk(object):
+    """A walk of directories: what its reading makes the kernel report, and what
+    it found, for the events drained while it goes on."""
+
+    __slots__ = ('wds', 'found')
+
+    def __init__(self, wds, found):
+        self.wds = wds      # the watches read by the walk (or their parents); None: all
+        self.found = found  # wd -> names reported as found, whose CREATE may still come
+
+    def caused(self, wd, mask):
+        """Whether the walk's own reading of a directory caused this event."""
+        return mask & _READS and mask & _ISDIR and (self.wds is None or wd in self.wds)
+
+
+class Tree(object):
+    """Watch directory ``path`` and every directory below it, new ones included.
+
+    Every directory of the tree is watched by the time the constructor returns.
+    A directory that appears later, made or moved in, is watched, and what it holds
+    already is reported as ``CREATE`` events (with ``ISDIR`` for a directory), each
+    file once. A directory moved within the tree keeps its watches under its new
+    path; one moved out of the tree, or excluded, is no longer watched. A symbolic
+    link below the top is never followed (``path`` itself may be one). After
+    ``Q_OVERFLOW``, which :meth:`read` returns, the trees are walked again so that
+    every directory is watched; what the walk finds that was not watched is
+    reported as new.
+
+    A Tree is a file object: :meth:`fileno` is the descriptor of its
+    :class:`~inotify_simple.INotify`, for ``select``, ``selectors`` or an asyncio
+    loop; it is a context manager; :meth:`close` wakes a blocked :meth:`read`.
+
+    The reading of directories (``OPEN``, ``ACCESS``, ``CLOSE_NOWRITE`` with
+    ``ISDIR``) that the tree itself does is never reported: while it lists
+    directories, such events of theirs (and of their parent) are dropped, and a new
+    directory is watched for them only once it has been listed.
+
+    Args:
+        path (str, bytes or os.PathLike): the top of the tree; a file is watched as
+            a file. More trees (or files) can be added with :meth:`watch`.
+        mask (int): the events to report, ``flags`` OR-ed together
+            (``masks.ALL_EVENTS`` by default); ``DONT_FOLLOW`` applies to a top
+            that is a symbolic link to something other than a directory.
+        exclude (callable): ``exclude(path)`` is true for a directory below a top
+            that is not to be watched (``path`` as events spell it, without the
+            trailing separator); it is asked before each one is watched.
+        onerror (callable): ``onerror(error)`` is called with the ``OSError`` of a
+            directory found later that cannot be watched (its ``filename`` is the
+            directory's path): the watch limit, too many open files. Without it,
+            :meth:`read` raises the error, and the next call goes on.
+
+    Raises:
+        OSError: inotify could not be set up, or ``path`` (or a directory below it)
+            could not be watched: the watch limit (``ENOSPC``, worded as
+            :meth:`inotify_simple.INotify.add_watch` words it), too many open
+            files; a directory that vanishes or may not be read (``EACCES``) while
+            the tree is walked is skipped.
+    """
+
+    def __init__(self, path=None, mask=_ALL_EVENTS, exclude=None, onerror=None):
+        mask = int(mask)
+        self.mask = mask
+        # What is returned; what a directory is watched for (its reading left out
+        # while it is listed); the reading of directories, left out meanwhile.
+        self._wanted = (mask & _ALL_EVENTS) | _ALWAYS
+        self._full = (mask & _ALL_EVENTS) | _FOLLOW | _ONLYDIR
+        self._quiet = self._full & ~_READS
+        self._exclude = exclude
+        self._onerror = onerror
+        self._bytes = None  # whether paths are bytes, from the first path
+        self._paths = {}    # wd -> the directory's path, with a separator (or a file's)
+        self._dirs = {}     # path -> wd, of the directories of the trees
+        self._roots = []    # (wd, path) of the trees
+        self._todo = deque()  # the kernel's events (wd, mask, cookie, name), to handle
+        self._ready = deque()  # TreeEvents handled, to return
+        self._moves = {}    # cookie -> (wd, path) of a directory moved from a tree
+        self._removed = set()   # wds whose watch the tree removed: their IGNORED is its
+        self._unlisted = {}  # wd -> names reported of a new directory that moved before
+        #                      it could be listed where it was
+        self._walked = 0    # directories walked since the last drain
+        self._lock = threading.Lock()  # held by the thread that handles events
+        self._pid = os.getpid()
+        self._reader = None  # the thread that holds it
+        self._inotify = INotify()
+        try:
+            if path is not None:
+                self.watch(path)
+        except BaseException:
+            self._inotify.close()
+            raise
+
+    # The file object
+
+    def fileno(self):
+        """The descriptor of the tree's :class:`~inotify_simple.INotify`."""
+        return self._inotify.fileno()
+
+    @property
+    def closed(self):
+        return self._inotify.closed
+
+    def close(self):
+        """Stop watching: close the descriptor and every watch with it. A
+        :meth:`read` blocked in another thread returns ``[]``; calling it again
+        does nothing."""
+        self._inotify.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        return '<%s %s, %d watches>' % (type(self).__name__, 'closed' if self.closed
+                                        else 'fd=%d' % self.fileno(), len(self._paths))
+
+    # Watching
+
+    def watch(self, path, recursive=True):
+        """Watch another tree (with ``recursive=False``: ``path`` alone, as
+        :meth:`~inotify_simple.INotify.add_watch` would), with the tree's mask.
+
+        Returns:
+            int: the watch descriptor of ``path``.
+
+        Raises:
+            OSError: as the constructor raises it.
+        """
+        path = self._path(path)
+        with self._lock:
+            try:
+                fd = os.open(path, _O_DIR) if recursive else None
+            except OSError as e:
+                if e.errno != errno.ENOTDIR:
+                    raise
+                fd = None
+            if fd is None:  # a file, or a directory alone
+                try:  # before the watch: its events may come (and remove it) at once
+                    is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+                except OSError:
+                    is_dir = False
+                wd = self._inotify.add_watch(path, self.mask & ~(
+                    _MASK_ADD | _MASK_CREATE | _ONESHOT))
+                if is_dir and not path.endswith(self._sep):
+                    path += self._sep
+                self._paths.setdefault(wd, path)  # an inode's first name is kept
+                return wd
+            if not path.endswith(self._sep):
+                path += self._sep
+            walk = _Walk(None, None)
+            try:
+                wd, new = self._add(fd, path, None)
+                if new:
+                    self._roots.append((wd, path))
+                    self._walk(fd, wd, path, walk, None, None)
+                else:  # one of the tree's already
+                    os.close(fd)
+            finally:
+                self._drain(walk)
+            return wd
+
+    def watches(self):
+        """Every watch of the tree, as a new dict: watch descriptor -> the path
+        its events have (a directory's with a trailing separator). It may be
+        called while another thread reads."""
+        return dict(self._paths)  # one operation, as in a build without the GIL
+
+    def _path(self, path):
+        """``path`` as the tree spells paths; the first one decides which type."""
+        path = getattr(os, 'fspath', lambda p: p)(path)
+        is_bytes = isinstance(path, bytes)
+        if sys.version_info[0] < 3:
+            if not is_bytes:
+                path = path.encode(_FS_ENCODING)
+            is_bytes = True
+        if self._bytes is None:
+            self._bytes = is_bytes
+            self._sep = b'/' if is_bytes else '/'
+            self._encode = sys.version_info[0] >= 3 and is_bytes
+        elif is_bytes != self._bytes:
+            raise TypeError('a Tree takes paths of one type: %r is not %s'
+                            % (path, 'bytes' if self._bytes else 'str'))
+        return path
+
+    def _add(self, fd, path, known):
+        """Watch the directory open as ``fd``, found at ``path``: ``(wd, True)`` if
+        it is new to the tree; ``(wd, False)`` if it is one of ``known`` (its path
+        is now ``path``); ``(None, False)`` if the tree watches it already."""
+        wd = self._watch_of(fd)
+        was = self._paths.get(wd)
+        if was is None:
+            self._paths[wd] = path
+            self._dirs[path] = wd
+            return wd, True
+        if was != path:
+            self._rename(was, path)
+        if known is not None and wd in known:
+            known.discard(wd)
+            return wd, False
+        return None, False
+
+    def _watch_of(self, fd):
+        """The watch of the directory open as ``fd``: its own if it has one already
+        (its mask unchanged), else a new one that leaves out its reading."""
+        return self._inotify.add_watch('/proc/self/fd/%d' % fd,
+                                       self._quiet | _MASK_ADD)
+
+    def _walk(self, fd, wd, path, walk, report, known, new=True):
+        """Watch and list what is below the directory open as ``fd`` (watched as
+        ``wd``, at ``path``, new to the tree), then close ``fd``.
+
+        Each directory is opened through its parent's descriptor (never following
+        a link), watched through its own, listed, and, once every directory in it
+        has been listed, watched for its reading too, then closed. With ``report``
+        (a list), what is found in a directory new to the tree is appended to it
+        as ``(wd, mask, name)``, each entry followed by what it holds. The
+        directories in ``known`` (a set, or None) are walked again, and taken out
+        of it.
+        """
+        try:
+            frames = [self._frame(fd, wd, path, walk, report, new)]
+        except OSError:
+            os.close(fd)
+            raise
+        try:
+            while frames:
+                fd, wd, path, entries, new = frame = frames[-1]
+                for name, is_dir in entries:
+                    if report is not None and new:
+                        report.append((wd, _CREATE | _ISDIR if is_dir else _CREATE,
+                                       name))
+                    if not is_dir:
+                        continue
+                    child = path + name + self._sep
+                    if self._exclude is not None and self._exclude(child[:-1]):
+                        continue
+                    opened = None
+                    try:
+                        opened = self._open(fd, name)
+                        if opened is None:
+                            continue
+                        child_wd, child_new = self._add(opened, child, known)
+                        if child_wd is None:  # watched already: moved here, or a loop
+                            os.close(opened)
+                            continue
+                        if child_new and not new and report is not None:
+                            report.append((wd, _CREATE | _ISDIR, name))
+                        frames.append(self._frame(opened, child_wd, child, walk,
+                                                  report, child_new))
+                    except OSError as e:
+                        if opened is not None and frames[-1][0] != opened:
+                            os.close(opened)
+                        raise _named(e, child[:-1])
+                    break
+                else:
+                    frames.pop()
+                    self._listed(frame, walk)
+        finally:
+            for frame in frames:  # an error: what is open is closed
+                os.close(frame[0])
+
+    def _frame(self, fd, wd, path, walk, report, new):
+        """List a directory just watched: ``[fd, wd, path, entries, new]``."""
+        reported = report is not None and new
+        try:
+            entries = self._entries(fd, reported)
+        except OSError as e:
+            raise _named(e, path[:-1])
+        if walk.wds is not None:
+            walk.wds.add(wd)
+        if reported:
+            walk.found[wd] = set(name for name, _ in entries)
+        self._walked += 1
+        return [fd, wd, path, iter(entries), new]
+
+    def _listed(self, frame, walk):
+        """A directory and every directory in it are listed: a new one is watched
+        for its reading too (the one event of closing it is the walk's); it is
+        closed."""
+        fd = frame[0]
+        try:
+            if frame[4] and self._full != self._quiet:
+                self._inotify.add_watch('/proc/self/fd/%d' % fd, self._full)
+        finally:
+            os.close(fd)
+        if self._walked >= _DRAIN_EVERY:
+            self._drain(walk)
+
+    def _open(self, parent, name):
+        """The directory ``name`` in the one open as ``parent``, opened without
+        following a link; None if it is gone, not a directory or not ours to read."""
+        try:
+            if _AT:
+                return os.open(name, _O_DIR | _O_NOFOLLOW, dir_fd=parent)
+            return os.open(b'/proc/self/fd/%d/%s' % (parent, name), _O_DIR | _O_NOFOLLOW)
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EACCES):
+                return None
+            raise
+
+    def _entries(self, fd, all_entries):
+        """The directory open as ``fd``: ``(name, is_dir)`` of its directories (with
+        ``all_entries``, of everything, sorted); a link is not a directory."""
+        if _SCANDIR_FD:
+            if all_entries:
+                found = [(entry.name, entry.is_dir(follow_symlinks=False))
+                         for entry in _scandir(fd)]
+            else:
+                found = [(entry.name, True) for entry in _scandir(fd)
+                         if entry.is_dir(follow_symlinks=False)]
+            if self._encode:
+                found = [(name.encode(_FS_ENCODING, _FS_ERRORS), is_dir)
+                         for name, is_dir in found]
+        else:  # Python < 3.7: through /proc, Python 2.7: with an lstat() each
+            here = (b'/proc/self/fd/%d/' if self._bytes else '/proc/self/fd/%d/') % fd
+            found = []
+            for name in os.listdir(here):
+                try:
+                    is_dir = stat.S_ISDIR(os.lstat(here + name).st_mode)
+                except OSError:  # gone since the directory was read
+                    continue
+                if is_dir or all_entries:
+                    found.append((name, is_dir))
+        if all_entries:
+            found.sort()
+        return found
+
+    def _drain(self, walk):
+        """Queue what the kernel has queued, but what ``walk`` caused, and the
+        creation of what it reported already."""
+        self._walked = 0
+        todo = self._todo
+        found = walk.found
+        for event in self._inotify.read(timeout=0):
+            wd, mask, cookie, name = event
+            if walk.caused(wd, mask):
+                continue
+            if found:
+                names = found.get(wd)
+                if names is not None:
+                    if self._encode:
+                        name = name.encode(_FS_ENCODING, _FS_ERRORS)
+                    if name in names:
+                        names.discard(name)  # its first event after the listing
+                        if mask & _CREATED:
+                            continue
+            todo.append(event)
+
+    # Reading
+
+    def read(self, timeout=None, read_delay=None):
+        """Read events, as :meth:`inotify_simple.INotify.read` does, and follow the
+        trees with them.
+
+        ``timeout`` and ``read_delay`` are those of
+        :meth:`~inotify_simple.INotify.read`; the events the tree only follows
+        itself by (the creation of a directory, say, when only ``MODIFY`` was
+        asked for) neither end nor restart the wait.
+
+        Returns:
+            list: the :class:`TreeEvent` of the events asked for (and of
+            ``IGNORED``, ``Q_OVERFLOW`` and ``UNMOUNT``, which the kernel always
+            sends), oldest first; ``[]`` when the timeout passed, or when
+            :meth:`close` was called from another thread meanwhile.
+
+        Raises:
+            OSError: without ``onerror``: a directory found could not be watched.
+                The events handled before it are returned by the next call.
+            ValueError: the tree is closed.
+            RuntimeError: a signal handler reads while it interrupted a read of
+                the same tree.
+
+        Threads may read at once: one handles the events at a time, and each
+        event goes to one of them.
+        """
+        me = _get_ident()
+        if self._pid != os.getpid():  # forked: the parent's lock is not the child's
+            self._lock, self._pid = threading.Lock(), os.getpid()
+        if self._reader == me:
+            raise RuntimeError('read() of a Tree from a signal handler that '
+                               'interrupted a read() of it')
+        with self._lock:
+            self._reader = me
+            try:
+                return self._read(timeout, read_delay)
+            finally:
+                self._reader = None
+
+    def _read(self, timeout, read_delay):
+        todo, ready = self._todo, self._ready
+        deadline = None
+        while True:
+            if not todo and not ready:
+                if deadline is None:  # the first wait: the arguments are checked
+                    events = self._inotify.read(timeout, read_delay)
+                    if timeout is not None and 0 <= timeout < _INFINITY:
+                        deadline = _monotonic() + timeout / 1000.0
+                    else:
+                        deadline = _INFINITY
+                else:
+                    events = self._inotify.read(
+                        None if deadline == _INFINITY else
+                        max(0.0, deadline - _monotonic()) * 1000, read_delay)
+                if not events:
+                    return []
+                todo.extend(events)
+            self._handle()
+            if ready:
+                events = list(ready)
+                ready.clear()
+                return events
+
+    def _handle(self):
+        """Handle the kernel's events in order, into ``_ready``."""
+        todo = self._todo
+        ready = self._ready
+        paths = self._paths
+        wanted = self._wanted
+        encode = self._encode
+        while todo:
+            wd, mask, cookie, name = todo.popleft()
+            if wd in self._removed:  # the IGNORED of a watch the tree removed
+                if mask & _IGNORED:
+                    self._removed.discard(wd)
+                continue
+            path = paths.get(wd)
+            if encode:
+                name = name.encode(_FS_ENCODING, _FS_ERRORS)
+            if path is None:  # Q_OVERFLOW; or an event of a watch forgotten
+                path = name[:0]
+            if mask & wanted:
+                ready.append(TreeEvent(wd, mask, cookie, name, path + name))
+            if wd in self._unlisted and mask & _CREATED:
+                self._unlisted[wd].add(name)
+            if mask & (_ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED):
+                try:
+                    self._follow(wd, mask, cookie, name, path)
+                except OSError as error:
+                    if self._onerror is None:
+                        raise
+                    self._onerror(error)
+
+    def _follow(self, wd, mask, cookie, name, path):
+        """Keep the watches of the trees as directories come, move and go."""
+        if mask & _IGNORED:
+            self._forget(wd)
+        elif mask & _ISDIR and path in self._dirs:
+            if mask & _CREATE:
+                self._new_directory(wd, name)
+            elif mask & _MOVED_FROM:
+                moved = self._dirs.get(path + name + self._sep)
+                if moved is not None:
+                    self._moves[cookie] = (moved, path + name + self._sep)
+            elif mask & _MOVED_TO:
+                move = self._moves.pop(cookie, None)
+                new = path + name + self._sep
+                if move is not None and self._excluded(new):
+                    self._drop(move[1])
+                # The watch tells whether it is the one that left a name (which
+                # may have been taken again since); gone again, it is taken to be.
+                elif self._new_directory(wd, name) is False and move is not None:
+                    self._rename(move[1], new)
+        elif mask & _MOVE_SELF:
+            # It comes after the MOVED_TO of a move within the trees: one still
+            # pending went elsewhere.
+            for cookie, (moved, old) in list(self._moves.items()):
+                if moved == wd:
+                    del self._moves[cookie]
+                    self._drop(old)
+        elif mask & _Q_OVERFLOW:
+            self._rewalk()
+
+    def _excluded(self, path):
+        return self._exclude is not None and self._exclude(path[:-1])
+
+    def _new_directory(self, parent, name):
+        """Watch a directory that appeared in ``parent``, then report what it
+        holds; False if it has gone already."""
+        path = self._paths[parent] + name + self._sep
+        if self._excluded(path):
+            return None
+        self._drain(_Walk(set(), None))  # what came before is not the walk's
+        walk = _Walk(set([parent]), {})
+        try:
+            try:
+                fd = self._open_new(path, parent)
+                if fd is None:
+                    return False
+                try:
+                    wd, new = self._add(fd, path, None)
+                except OSError:
+                    os.close(fd)
+                    raise
+            except OSError as e:
+                raise _named(e, path[:-1])
+            if not new:  # watched already: moved here
+                wd = self._watch_of(fd)
+                walk.wds.add(wd)  # opened: the events of that are the walk's
+                already = self._unlisted.pop(wd, None)
+                if already is None:
+                    os.close(fd)
+                    return None
+                # It moved before it could be listed where it was: it is now.
+                known = set()
+            else:
+                already, known = (), None
+            report = []
+            self._walk(fd, wd, path, walk, report, known)
+            if new and self._moved_away(path, wd, walk):
+                return None
+            self._report(report, already)
+        finally:
+            self._drain(walk)
+        return None
+
+    def _open_new(self, path, parent):
+        """The directory at ``path`` in the one watched as ``parent``, opened
+        without following a link; None if it is gone or is not there."""
+        try:
+            fd = os.open(path[:-1], _O_DIR | _O_NOFOLLOW)
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return None
+            raise
+        try:  # a link on the way to it would have led elsewhere
+            here = self._inotify.add_watch('/proc/self/fd/%d/..' % fd,
+                                           self._quiet | _MASK_ADD)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.ENOENT, errno.EACCES):
+                return None
+            raise
+        if here == parent:
+            return fd
+        if here not in self._paths:  # made just now: not the tree's
+            self._unwatch(here)
+        os.close(fd)
+        return None
+
+    def _moved_away(self, path, wd, walk):
+        """Whether the new directory watched as ``wd`` left ``path`` while it was
+        listed: then what the walk found is not reported, and below it nothing is
+        watched; it is listed again where it went, once its move is handled."""
+        try:
+            fd = os.open(path[:-1], _O_DIR | _O_NOFOLLOW)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                if self._watch_of(fd) == wd:
+                    return False
+            finally:
+                os.close(fd)
+        walk.found.clear()
+        for below in walk.wds:
+            if below != wd and below in self._paths and \
+                    self._paths[below].startswith(path):
+                self._unwatch(below)
+        self._unlisted[wd] = set()
+        return True
+
+    def _report(self, report, already):
+        """What a walk found, as CREATE events, but for the names in ``already``."""
+        ready, paths, wanted = self._ready, self._paths, self._wanted
+        for wd, mask, name in report:
+            if mask & wanted and name not in already:
+                ready.append(TreeEvent(wd, mask, 0, name, paths[wd] + name))
+
+    def _rename(self, old, new):
+        """Directory ``old`` (and everything below it) is now ``new``."""
+        for path, wd in list(self._dirs.items()):
+            if path.startswith(old):
+                moved = new + path[len(old):]
+                if self._dirs.get(path) == wd:
+                    del self._dirs[path]
+                self._dirs[moved] = wd
+                self._paths[wd] = moved
+
+    def _drop(self, old):
+        """Stop watching directory ``old`` and everything below it."""
+        for path, wd in list(self._dirs.items()):
+            if path.startswith(old):
+                self._unwatch(wd)
+
+    def _unwatch(self, wd):
+        """Remove watch ``wd``, if the kernel has not already, and forget it."""
+        try:
+            self._inotify.rm_watch(wd)
+            self._removed.add(wd)
+        except OSError:  # EINVAL: the kernel has removed it already
+            pass
+        self._forget(wd)
+
+    def _forget(self, wd):
+        path = self._paths.pop(wd, None)
+        if path is not None and self._dirs.get(path) == wd:
+            del self._dirs[path]
+        self._unlisted.pop(wd, None)
+
+    def _rewalk(self):
+        """After an overflow, walk the trees again: watch what was missed, and
+        report it as new."""
+        self._moves.clear()
+        self._unlisted.clear()
+        known = set(self._dirs.values())
+        # Every directory is read again: all their reading is the walk's.
+        self._drain(_Walk(set(), None))
+        walk = _Walk(None, {})
+        try:
+            for wd, path in self._roots:
+                if self._paths.get(wd) != path:
+                    continue
+                try:
+                    fd = os.open(path, _O_DIR)
+                except OSError:
+                    continue
+                if self._watch_of(fd) != wd:
+                    os.close(fd)
+                    continue
+                known.discard(wd)
+                report = []
+                self._walk(fd, wd, path, walk, report, known, new=False)
+                self._report(report, ())
+        finally:
+            self._drain(walk)
+        for wd in known:  # gone while events were lost
+            if wd in self._paths:
+                self._unwatch(wd)
