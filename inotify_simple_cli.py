@@ -13,21 +13,17 @@ import json
 import os
 import re
 import signal
-import stat
 import sys
-import time
-from collections import deque
 
-from inotify_simple import INotify
 from inotify_simple import flags
 from inotify_simple import masks
+from inotify_simple_tree import Tree
 
 # Everything that differs between Python 2 and 3.
 if sys.version_info[0] >= 3:
     _FS_ENCODING = sys.getfilesystemencoding()
     # Python < 3.6 has no getfilesystemencodeerrors(); os.fsencode() used this there.
     _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
-    _NAMES_ARE_TEXT = True  # Event.name is a str: its bytes are encoded back
 
     def _bytes(text):
         """``text`` (str or bytes) as the bytes the file system has."""
@@ -37,16 +33,11 @@ if sys.version_info[0] >= 3:
 else:  # Python 2.7: arguments and names are bytes already
     _FS_ENCODING = sys.getfilesystemencoding() or 'ascii'
     _FS_ERRORS = 'strict'
-    _NAMES_ARE_TEXT = False
 
     def _bytes(text):
         if isinstance(text, bytes):
             return text
         return text.encode(_FS_ENCODING)
-_scandir = getattr(os, 'scandir', None)  # Python 3.5+
-_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)  # Python 3.3+
-_PROC = os.path.isdir('/proc/self/fd')
-_monotonic = getattr(time, 'monotonic', time.time)  # Python 3.3+
 # Python 2.7's UTF-8 codec takes encoded surrogates, which no UTF-8 text holds
 _ENCODED_SURROGATE = re.compile(b'\xed[\xa0-\xbf]') if sys.version_info[0] < 3 \
     and codecs.lookup(_FS_ENCODING).name == 'utf-8' else None
@@ -61,7 +52,7 @@ _DELETE, _DELETE_SELF = int(flags.DELETE), int(flags.DELETE_SELF)
 _MOVE_SELF, _UNMOUNT = int(flags.MOVE_SELF), int(flags.UNMOUNT)
 _Q_OVERFLOW, _IGNORED = int(flags.Q_OVERFLOW), int(flags.IGNORED)
 _ISDIR, _ONESHOT = int(flags.ISDIR), int(flags.ONESHOT)
-_ONLYDIR, _DONT_FOLLOW = int(flags.ONLYDIR), int(flags.DONT_FOLLOW)
+_DONT_FOLLOW = int(flags.DONT_FOLLOW)
 _CLOSE, _MOVE, _ALL_EVENTS = int(masks.CLOSE), int(masks.MOVE), int(masks.ALL_EVENTS)
 
 # inotifywait's names of the bits of a mask, in the order it prints them. CLOSE
@@ -78,13 +69,6 @@ _EVENT_NAMES = [
 # The names -e takes, in any case.
 _EVENTS = dict((name.lower(), bit) for bit, name in _EVENT_NAMES)
 _EVENTS.update({b'move': _MOVE, b'all_events': _ALL_EVENTS})
-
-# The events the kernel sends whatever the mask asks for.
-_ALWAYS = _IGNORED | _Q_OVERFLOW | _UNMOUNT
-# What -r needs to follow the tree, whatever -e asks for.
-_TREE = _CREATE | _MOVED_TO | _MOVED_FROM | _MOVE_SELF
-# What reading a directory does to it: its watch, and its parent's, see these.
-_READS = _OPEN | _ACCESS | _CLOSE_NOWRITE
 
 # getopt_long's tables, as inotifywait 3.22 has them: the short options, and the
 # long ones in its order (which ambiguity messages follow), plus our --json.
@@ -355,56 +339,12 @@ class _LibC(object):
         return self.out.raw[:length]
 
 
-class _Listing(object):
-    """A reading of a directory: which events came from it, and what it found."""
-
-    __slots__ = ('wd', 'parent', 'names')
-
-    def __init__(self, wd, parent, names):
-        self.wd = wd
-        self.parent = parent  # (wd, name) of the directory in its watched parent
-        self.names = names    # found, and reported: their CREATE may still come
-
-    def caused(self, wd, mask, name):
-        """Whether the reading itself caused this event (on the directory, or its
-        entry in the parent)."""
-        return bool(mask & _READS and mask & _ISDIR and (
-            (wd == self.wd and not name) or (wd, name) == self.parent))
-
-
-_FOUND = object()  # tags the events reported from a listing
-
-
-def _entries(path):
-    """Directory ``path``'s entries, sorted, each with whether it is a directory
-    (a symbolic link is not)."""
-    if _scandir is not None:
-        iterator = _scandir(path)
-        try:
-            found = []
-            for entry in iterator:
-                try:
-                    found.append((entry.name, entry.is_dir(follow_symlinks=False)))
-                except OSError:  # gone since the directory was read
-                    pass
-        finally:
-            getattr(iterator, 'close', lambda: None)()  # Python < 3.6 has no close
-        return sorted(found)
-    found = []
-    for name in sorted(os.listdir(path)):
-        try:
-            found.append((name, stat.S_ISDIR(os.lstat(path + name).st_mode)))
-        except OSError:  # gone since the directory was read
-            pass
-    return found
-
-
 def _strerror(error):
     return _bytes(os.strerror(error.errno))
 
 
-class _Command(object):
-    """One run of the command: its options, its watches, its output."""
+class _Options(object):
+    """The command line's options, read and checked as inotifywait reads them."""
 
     def __init__(self):
         self.events = 0
@@ -416,21 +356,6 @@ class _Command(object):
         self.exclude = self.excludei = self.include = self.includei = None
         self.excludes_given = {}
         self.operands = []
-        self.libc = None
-        self.inotify = None
-        self.paths = {}     # wd -> the path it prints (a directory's ends with /)
-        self.dirs = {}      # path -> wd, of the directories -r watches
-        self.roots = []     # (wd, path) of the trees -r watches
-        self.excluded = set()
-        self.todo = deque()     # (wd, mask, cookie, name, tag) to handle, in order
-        self.listings = {}  # wd -> _Listing whose found names may still come
-        self.moves = {}     # cookie -> (wd, path) of a directory moved from the tree
-        self.followed = set()   # wds of new directories: inotifywait has them with -m
-        self.removed = set()    # wds whose watch we removed: their IGNORED is ours
-        self.unlisted = {}  # wd -> names created in a new directory gone before listed
-        self.known_names = {}
-
-    # The command line
 
     def parse(self, args):
         """Read the options in ``args`` in inotifywait's order and with its checks.
@@ -540,10 +465,33 @@ class _Command(object):
 
     # Setting up
 
+
+class _Command(_Options):
+    """One run of the command: the watches its options ask for, and their events
+    printed. The watching of trees is :class:`inotify_simple_tree.Tree`'s."""
+
+    def __init__(self):
+        _Options.__init__(self)
+        self.libc = None
+        self.tree = None
+        self.excluded = set()  # @-paths, without their trailing /
+        self.initial = None    # without -m, the wds watched at the start
+        self.known_names = {}
+
     def run(self):
         """Watch, then print events until done; returns the exit status."""
+        orig = self.events or _ALL_EVENTS
+        self.shown = orig | _Q_OVERFLOW
+        # The mask inotifywait watches with decides what it reads, and so when it
+        # exits; what the tree follows it by besides is not read.
+        self.asked = orig
+        if self.monitor and self.recursive:
+            self.asked |= _CREATE | _MOVED_TO | _MOVED_FROM
         try:
-            self.inotify = INotify()
+            self.tree = Tree(mask=self.asked | (_DONT_FOLLOW if self.no_dereference
+                                                else 0),
+                             exclude=self.excluded.__contains__,
+                             onerror=self.cannot_watch)
         except OSError as e:
             _stderr(b"Couldn't initialize inotify: " + _strerror(e) + b'\n')
             if e.errno == errno.EMFILE:
@@ -558,7 +506,7 @@ class _Command(object):
                 status = self.loop()
             return status
         finally:
-            self.inotify.close()
+            self.tree.close()
 
     def prepare(self):
         """Everything between the options and the watches, in inotifywait's order."""
@@ -582,16 +530,6 @@ class _Command(object):
             if not self.format or len(self.format) > _MAX_STRLEN:
                 _stderr('Something is wrong with your format string.\n')
                 return 1
-        orig = self.events or _ALL_EVENTS
-        self.shown = orig | _Q_OVERFLOW
-        # The mask inotifywait watches with decides what it reads, and so when it
-        # exits; -r's own bits only follow the tree.
-        self.asked = orig
-        if self.monitor and self.recursive:
-            self.asked |= _CREATE | _MOVED_TO | _MOVED_FROM
-        self.received = self.asked | _ALWAYS
-        self.mask = self.asked | (_DONT_FOLLOW if self.no_dereference else 0)
-        self.dir_mask = self.mask | (_TREE if self.recursive else 0)
         paths = []
         if self.fromfile is not None:
             paths.extend(self.read_fromfile())
@@ -606,6 +544,10 @@ class _Command(object):
         if not self.watched:
             _stderr('No files specified to watch!\n')
             return 1
+        return self.prepare_output()
+
+    def prepare_output(self):
+        """-d, -o, -s and the format of the lines; an exit status if one fails."""
         if self.daemon:
             try:
                 os.stat(self.outfile)  # realpath(3) wants it to exist
@@ -712,11 +654,7 @@ class _Command(object):
                      'a while!\n' if self.recursive else 'Setting up watches.\n')
         for path in self.watched:
             try:
-                # inotifywait walks whatever opendir() opens: a link to a directory
-                if self.recursive and os.path.isdir(path):
-                    self.watch_tree(path if path.endswith(b'/') else path + b'/')
-                else:
-                    self.watch_path(path)
+                self.tree.watch(path, recursive=bool(self.recursive))
             except OSError as e:
                 if e.errno == errno.ENOSPC:
                     self.say(b'Failed to watch ' + path + b'; upper limit on inotify '
@@ -726,336 +664,48 @@ class _Command(object):
                 else:
                     self.say(b"Couldn't watch " + path + b': ' + _strerror(e) + b'\n')
                 return 1
+        if not self.monitor:
+            self.initial = set(self.tree.watches())
         if not self.quiet:
             self.say('Watches established.\n')
         return None
 
-    def watch_path(self, path):
-        try:  # before the watch: its events may come (and remove it) at once
-            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
-        except OSError:
-            is_dir = False
-        wd = self.inotify.add_watch(path, self.mask)
-        if is_dir and not path.endswith(b'/'):
-            path += b'/'
-        self.paths.setdefault(wd, path)  # the first name of an inode is kept
-
-    def watch_tree(self, path):
-        """Watch directory ``path`` and every directory below it."""
-        wd = self.inotify.add_watch(path, self.dir_mask)
-        if wd not in self.paths:
-            self.add(wd, path)
-            self.roots.append((wd, path))
-            self.walk(wd, path, None)
-
-    def walk(self, wd, path, parent, seen=None):
-        """Watch what is below directory ``path``, listing each directory after its
-        watch is added, so that none made meanwhile is missed.
-
-        With ``seen`` (a set, to which the watches found are added), a directory
-        not watched yet is reported as new, as when it appears.
-        """
-        stack = [(wd, path, parent)]
-        while stack:
-            wd, path, parent = stack.pop()
-            try:
-                entries = self.list(wd, path, parent, report=False)
-            except OSError as e:  # EMFILE, ENOMEM
-                if seen is None:  # at the start: the command ends
-                    raise
-                self.cannot_watch(path, e)
-                continue
-            for name, is_dir in reversed(entries):
-                child = path + name + b'/'
-                if not is_dir or child in self.excluded:
-                    continue
-                try:
-                    child_wd = self.inotify.add_watch(  # no '/': a link stays one
-                        path + name, self.dir_mask | _ONLYDIR | _DONT_FOLLOW)
-                except OSError as e:  # inotifywait skips what it may not read
-                    if e.errno in (errno.EACCES, errno.ENOENT, errno.ELOOP,
-                                   errno.ENOTDIR):
-                        continue
-                    if seen is None:  # at the start: the command ends
-                        raise
-                    self.cannot_watch(child, e)
-                    continue
-                known = self.paths.get(child_wd)
-                if seen is not None:
-                    seen.add(child_wd)
-                    if known is None:
-                        self.todo.appendleft((wd, _CREATE | _ISDIR, 0, name, _FOUND))
-                        continue
-                if known is None:
-                    self.add(child_wd, child)
-                elif known != child:
-                    self.rename(known, child)
-                stack.append((child_wd, child, (wd, name)))
-
-    def list(self, wd, path, parent, report):
-        """Read directory ``path`` (watched as ``wd``) between two drains of the
-        queue, so that the events the reading causes are known and dropped.
-
-        With ``report``, its entries are reported as new, and a CREATE of one of
-        them that comes before the second drain is dropped: the file is printed
-        once.
-        """
-        self.drain(None)
-        try:
-            entries = self.read_watched(wd, path, parent is None)
-        except OSError as e:  # EACCES: not ours to read; its events will say
-            if e.errno != errno.EACCES:
-                raise
-            entries = []
-        if entries is None:
-            entries = []
-            if report:  # moved: listed where it goes
-                self.unlisted[wd] = set()
-        listing = _Listing(wd, parent, set(name for name, _ in entries)
-                           if report else set())
-        self.drain(listing)
-        self.todo.append((None, 0, 0, b'', listing))
-        if report:
-            self.listings[wd] = listing
-        return entries
-
-    def read_watched(self, wd, path, follow):
-        """Directory ``path``'s entries, read through a descriptor that is first
-        checked to be the directory watched as ``wd``: a rename meanwhile, or
-        another directory or a link put in its place, changes nothing. None if
-        ``path`` no longer names it. Only a root's symbolic link is followed."""
-        if not _PROC:
-            try:
-                return _entries(path)
-            except OSError as e:
-                if e.errno in (errno.ENOENT, errno.ENOTDIR):
-                    return None
-                raise
-        try:
-            fd = os.open(path.rstrip(b'/') or b'/', os.O_RDONLY | os.O_DIRECTORY |
-                         _O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
-        except OSError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
-                return None
-            raise
-        try:
-            here = b'/proc/self/fd/%d/' % fd
-            try:  # the same directory gets the same watch back, unchanged
-                same = self.inotify.add_watch(
-                    here, (self.dir_mask | _ONLYDIR) & ~_DONT_FOLLOW)
-            except OSError:  # ENOSPC: not a directory watched already
-                return None
-            if same != wd:
-                if same not in self.paths:  # made just now: not ours to keep
-                    self.unwatch(same)
-                return None
-            return _entries(here)
-        finally:
-            os.close(fd)
-
-    def drain(self, tag):
-        """Queue what the kernel has queued, tagged with ``tag``."""
-        self.queue(self.inotify.read(timeout=0), tag)
-
-    def queue(self, events, tag=None):
-        if _NAMES_ARE_TEXT:
-            self.todo.extend([(e.wd, e.mask, e.cookie,
-                               e.name.encode(_FS_ENCODING, _FS_ERRORS), tag)
-                              for e in events])
-        else:
-            self.todo.extend([(e.wd, e.mask, e.cookie, e.name, tag) for e in events])
-
-    def add(self, wd, path):
-        self.paths[wd] = path
-        self.dirs[path] = wd
-
     # Events
 
     def loop(self):
-        """Handle events until one ends the command; returns the exit status."""
-        todo = self.todo
-        read = self.inotify.read
+        """Print events until one ends the command; returns the exit status."""
+        read = self.tree.read
         handle = self.handle
-        deadline = None  # of the wait for the next event, as inotifywait waits
         while True:
-            if not todo:
-                wait = None
-                if self.timeout:
-                    if deadline is None:
-                        deadline = _monotonic() + self.timeout
-                    wait = max(0.0, deadline - _monotonic()) * 1000
-                try:
-                    events = read(timeout=wait)
-                except OSError as e:  # EMFILE: no eventfd for the wait
-                    self.say(b"Couldn't read events: " + _strerror(e) + b'\n')
-                    return 1
-                if not events:
-                    return 2
-                self.queue(events)
-            wd, mask, cookie, name, tag = todo.popleft()
-            if tag is not None:
-                if wd is None:  # the end of a listing's drains
-                    if self.listings.get(tag.wd) is tag:
-                        del self.listings[tag.wd]
-                    continue
-                if tag is not _FOUND and tag.caused(wd, mask, name):
-                    continue
-            if self.listings and tag is not _FOUND:
-                listing = self.listings.get(wd)
-                if listing is not None and name in listing.names:
-                    listing.names.discard(name)
-                    if mask & (_CREATE | _MOVED_TO):
-                        continue  # already reported from the listing
-            if mask & self.received:  # not -r's own: inotifywait reads it too
-                deadline = None
-            status = handle(wd, mask, cookie, name)
-            if status is not None:
-                return status
+            try:
+                events = read(timeout=self.timeout * 1000 if self.timeout else None)
+            except OSError as e:  # EMFILE: no eventfd for the wait
+                self.say(b"Couldn't read events: " + _strerror(e) + b'\n')
+                return 1
+            if not events:
+                return 2
+            for wd, mask, cookie, name, path in events:
+                status = handle(wd, mask, cookie, name, path)
+                if status is not None:
+                    return status
 
-    def handle(self, wd, mask, cookie, name):
-        """Print an event if it is asked for; follow the tree; an exit status if
-        the command ends with it."""
-        if wd in self.removed:  # the IGNORED of a watch we removed
-            if mask & _IGNORED:
-                self.removed.discard(wd)
-            return None
-        path = self.paths.get(wd, b'')
-        if mask & self.received and (mask & _Q_OVERFLOW or self.regex is None or
-                                     self.libc.matches(self.regex, path + name) !=
-                                     self.regex_excludes):
+    def handle(self, wd, mask, cookie, name, path):
+        """Print an event if it is asked for; an exit status if the command ends
+        with it."""
+        if name:
+            path = path[:-len(name)]
+        if mask & _Q_OVERFLOW or self.regex is None or self.libc.matches(
+                self.regex, path + name) != self.regex_excludes:
             if mask & self.shown and self.quiet < 2:
                 _write(self.line(wd, path, mask, cookie, name))
-            if mask & self.asked and not self.monitor:
-                return 0
-            # inotifywait watches no new directory without -m: what it would
-            # not see of one does not end the command
-            if not self.monitor and wd not in self.followed:
-                return 1
-        if wd in self.unlisted and mask & (_CREATE | _MOVED_TO):
-            self.unlisted[wd].add(name)
-        if self.recursive:
-            self.follow(wd, mask, cookie, name, path)
-        if mask & _IGNORED:
-            self.forget(wd)
+            if not self.monitor:
+                if mask & self.asked:
+                    return 0
+                # inotifywait watches no new directory without -m: what it would
+                # not see of one does not end the command
+                if wd in self.initial:
+                    return 1
         return None
-
-    def follow(self, wd, mask, cookie, name, path):
-        """Keep the watches of -r's trees as directories come, move and go."""
-        if mask & _ISDIR and path:
-            if mask & _CREATE:
-                self.new_directory(wd, name)
-            elif mask & _MOVED_FROM:
-                moved = self.dirs.get(path + name + b'/')
-                if moved is not None:
-                    self.moves[cookie] = (moved, path + name + b'/')
-            elif mask & _MOVED_TO:
-                move = self.moves.pop(cookie, None)
-                if move is not None and path + name + b'/' in self.excluded:
-                    self.drop(move[1])
-                # The watch tells whether it is the one that left a name (which
-                # may have been taken again since); gone again, it is taken to be.
-                elif self.new_directory(wd, name) is False and move is not None:
-                    self.rename(move[1], path + name + b'/')
-        elif mask & _MOVE_SELF:
-            # It comes after the MOVED_TO of a move within the trees: one still
-            # pending went elsewhere.
-            for cookie, (moved, old) in list(self.moves.items()):
-                if moved == wd:
-                    del self.moves[cookie]
-                    self.drop(old)
-        elif mask & _Q_OVERFLOW:
-            self.relist()
-
-    def new_directory(self, parent, name):
-        """Watch a directory that appeared, then report what it holds; False if
-        it has gone already."""
-        path = self.paths.get(parent)
-        if path is None:  # its parent is no longer watched
-            return
-        path += name + b'/'
-        if path in self.excluded:
-            return
-        try:
-            wd = self.inotify.add_watch(  # no '/': a link stays one
-                path[:-1], self.dir_mask | _ONLYDIR | _DONT_FOLLOW)
-        except OSError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR):
-                return False
-            self.cannot_watch(path, e)
-            return
-        known = self.paths.get(wd)
-        if known is not None:  # already watched: seen by a listing, or moved
-            if known != path:
-                self.rename(known, path)
-                self.list_moved(wd, parent, name)
-            return
-        self.add(wd, path)
-        self.followed.add(wd)
-        self.report_contents(wd, path, parent, name)
-
-    def report_contents(self, wd, path, parent, name, already=()):
-        """List new directory ``path`` (watched as ``wd``) and report its entries,
-        but for those in ``already``, as if just made."""
-        try:
-            entries = self.list(wd, path, (parent, name), report=True)
-        except OSError as e:  # EMFILE, ENOMEM
-            self.cannot_watch(path, e)
-            return
-        self.todo.extendleft([(wd, _CREATE | (_ISDIR if is_dir else 0), 0, entry,
-                               _FOUND) for entry, is_dir in reversed(entries)
-                              if entry not in already])
-
-    def list_moved(self, wd, parent, name):
-        """A new directory moved before it could be listed: list it where it is."""
-        already = self.unlisted.pop(wd, None)
-        if already is not None:
-            self.report_contents(wd, self.paths[wd], parent, name, already)
-
-    def rename(self, old, new):
-        """Directory ``old`` (and everything below it) is now ``new``."""
-        for path, wd in list(self.dirs.items()):
-            if path.startswith(old):
-                moved = new + path[len(old):]
-                if self.dirs.get(path) == wd:
-                    del self.dirs[path]
-                self.dirs[moved] = wd
-                self.paths[wd] = moved
-
-    def drop(self, old):
-        """Stop watching directory ``old`` and everything below it."""
-        for path, wd in list(self.dirs.items()):
-            if path.startswith(old):
-                self.unwatch(wd)
-
-    def unwatch(self, wd):
-        """Remove watch ``wd``, if the kernel has not already, and forget it."""
-        try:
-            self.inotify.rm_watch(wd)
-            self.removed.add(wd)
-        except OSError:  # EINVAL: the kernel has removed it already
-            pass
-        self.forget(wd)
-
-    def forget(self, wd):
-        path = self.paths.pop(wd, None)
-        if path is not None and self.dirs.get(path) == wd:
-            del self.dirs[path]
-        self.listings.pop(wd, None)
-        self.followed.discard(wd)
-        self.unlisted.pop(wd, None)
-
-    def relist(self):
-        """After an overflow, walk the trees again: watch what was missed."""
-        self.listings.clear()
-        self.moves.clear()
-        seen = set()
-        for wd, path in self.roots:
-            if self.paths.get(wd) is not None:
-                seen.add(wd)
-                self.walk(wd, self.paths[wd], None, seen)
-        for path, wd in list(self.dirs.items()):
-            if wd not in seen:  # gone while events were lost
-                self.unwatch(wd)
 
     def say(self, message):
         """A diagnostic, to standard error or (-s) to syslog."""
@@ -1065,16 +715,16 @@ class _Command(object):
         else:
             _stderr(message)
 
-    def cannot_watch(self, path, error):
+    def cannot_watch(self, error):
         """Say, as inotifywait says, that a directory found under a tree is not
         watched, or not whole."""
-        self.say(b"Couldn't watch new directory " + path + b': ' + _strerror(error) +
-                 b'\n')
+        self.say(b"Couldn't watch new directory " + _bytes(error.filename) + b'/: ' +
+                 _strerror(error) + b'\n')
 
 
 def _exclusion(path):
-    """An @-argument's path as the walk's paths are spelled, with one /."""
-    return (path[:-1] if path.endswith(b'/') else path) + b'/'
+    """An @-argument's path as the tree spells a directory's path, with no /."""
+    return path[:-1] if path.endswith(b'/') else path
 
 
 def _json_line(wd, path, mask, cookie, name):

@@ -285,6 +285,7 @@ def test_it_runs_as_python_m_inotify_simple_and_as_its_module(tmp):
 IN_PROCESS = '''
 import os, signal, sys, threading, time
 import inotify_simple_cli as cli
+import inotify_simple_tree as tree
 os.chdir(%(tmp)r)
 WAIT = %(wait)r
 commands = []
@@ -304,7 +305,7 @@ def wait_until(condition):
 RACE = IN_PROCESS + '''
 def act():
     os.rename('stage/d', 'w/d')
-    wait_until(lambda: b'w/e/' in commands[0].dirs)
+    wait_until(lambda: b'w/e/' in commands[0].tree.watches().values())
     open('w/e/late', 'w').close()
     open('target/late', 'w').close()
 %(race)s
@@ -331,13 +332,13 @@ def test_a_new_directory_is_read_only_as_the_directory_watched(tmp, newcomer):
     # another directory, or a link to one outside the tree, takes its name: its
     # file is reported once, where it went; the newcomer as new, a link unfollowed.
     lines = race(tmp, '''
-real_open = os.open
-def swapping_open(path, flags, *mode):
-    if path == b'w/d' and not os.path.exists('w/e'):
+entries = tree.Tree._entries
+def swapping_entries(self, fd, all_entries):
+    if all_entries and os.path.isdir('w/d') and not os.path.exists('w/e'):
         os.rename('w/d', 'w/e')
         %s
-    return real_open(path, flags, *mode)
-os.open = swapping_open
+    return entries(self, fd, all_entries)
+tree.Tree._entries = swapping_entries
 ''' % LINK_OR_DIRECTORY[newcomer])
     assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
                             'w/e/ CREATE f', 'w/e/ CREATE late'] + (
@@ -345,19 +346,18 @@ os.open = swapping_open
         else ['w/ CREATE d']))
 
 
-
 @pytest.mark.parametrize('newcomer', sorted(LINK_OR_DIRECTORY))
 def test_a_new_directory_whose_name_is_taken_before_it_is_watched(tmp, newcomer):
     # The newcomer is watched in its place, a link is not followed, and the
     # directory that moved away is watched and listed where it went.
     lines = race(tmp, '''
-new_directory = cli._Command.new_directory
+new_directory = tree.Tree._new_directory
 def swapping_new_directory(self, parent, name):
     if name == b'd' and not os.path.exists('w/e'):
         os.rename('w/d', 'w/e')
         %s
     return new_directory(self, parent, name)
-cli._Command.new_directory = swapping_new_directory
+tree.Tree._new_directory = swapping_new_directory
 ''' % LINK_OR_DIRECTORY[newcomer])
     assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
                             'w/e/ CREATE f', 'w/e/ CREATE late'] + (
@@ -379,17 +379,18 @@ def recorded(data):
 cli._write = recorded
 def act():
     os.rename('w/a', 'w/b')
-    wait_until(lambda: not set([b'w/a/', b'w/b/']) & set(commands[0].dirs))
+    wait_until(lambda: not set([b'w/a/', b'w/b/']) &
+               set(commands[0].tree.watches().values()))
     open('out/b/late', 'w').close()
     open('w/end', 'w').close()
     wait_until(lambda: b'w/ CREATE end\\n' in written)
     os.kill(os.getpid(), signal.SIGTERM)
-new_directory = cli._Command.new_directory
+new_directory = tree.Tree._new_directory
 def moving_on(self, parent, name):
     if name == b'b' and os.path.exists('w/b'):
         os.rename('w/b', 'out/b')
     return new_directory(self, parent, name)
-cli._Command.new_directory = moving_on
+tree.Tree._new_directory = moving_on
 cli.main(['-m', '-q', '-r', '-e', 'create,moved_from,moved_to', 'w'])
 '''
     assert run_script(code) == (-signal.SIGTERM, 'w/ MOVED_FROM,ISDIR a\n'
