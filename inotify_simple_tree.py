@@ -95,12 +95,10 @@ class _Walk(object):
     __slots__ = ('wds', 'found')
 
     def __init__(self, wds, found):
-        self.wds = wds      # the watches read by the walk (or their parents); None: all
+        # The watches whose directory, or one in it, the walk reads (None: all):
+        # their OPEN, ACCESS and CLOSE_NOWRITE with ISDIR are the walk's.
+        self.wds = wds
         self.found = found  # wd -> names reported as found, whose CREATE may still come
-
-    def caused(self, wd, mask):
-        """Whether the walk's own reading of a directory caused this event."""
-        return mask & _READS and mask & _ISDIR and (self.wds is None or wd in self.wds)
 
 
 class Tree(object):
@@ -236,6 +234,9 @@ class Tree(object):
                     path += self._sep
                 self._paths.setdefault(wd, path)  # an inode's first name is kept
                 return wd
+            if not _PROC:
+                os.close(fd)
+                raise OSError(errno.ENOSYS, 'watching a tree needs /proc/self/fd')
             if not path.endswith(self._sep):
                 path += self._sep
             walk = _Walk(None, None)
@@ -293,7 +294,7 @@ class Tree(object):
     def _watch_of(self, fd):
         """The watch of the directory open as ``fd``: its own if it has one already
         (its mask unchanged), else a new one that leaves out its reading."""
-        return self._inotify.add_watch('/proc/self/fd/%d' % fd,
+        return self._inotify.add_watch(b'/proc/self/fd/%d' % fd,
                                        self._quiet | _MASK_ADD)
 
     def _walk(self, fd, wd, path, walk, report, known, new=True):
@@ -371,7 +372,7 @@ class Tree(object):
         fd = frame[0]
         try:
             if frame[4] and self._full != self._quiet:
-                self._inotify.add_watch('/proc/self/fd/%d' % fd, self._full)
+                self._inotify.add_watch(b'/proc/self/fd/%d' % fd, self._full)
         finally:
             os.close(fd)
         if self._walked >= _DRAIN_EVERY:
@@ -420,22 +421,26 @@ class Tree(object):
         """Queue what the kernel has queued, but what ``walk`` caused, and the
         creation of what it reported already."""
         self._walked = 0
-        todo = self._todo
-        found = walk.found
-        for event in self._inotify.read(timeout=0):
-            wd, mask, cookie, name = event
-            if walk.caused(wd, mask):
-                continue
-            if found:
-                names = found.get(wd)
-                if names is not None:
-                    if self._encode:
-                        name = name.encode(_FS_ENCODING, _FS_ERRORS)
-                    if name in names:
-                        names.discard(name)  # its first event after the listing
-                        if mask & _CREATED:
-                            continue
-            todo.append(event)
+        wds = walk.wds
+        events = [event for event in self._inotify.read(timeout=0)
+                  if not (event.mask & _READS and event.mask & _ISDIR and
+                          (wds is None or event.wd in wds))]  # its own reading
+        self._todo.extend(self._unfound(events, walk.found) if walk.found else events)
+
+    def _unfound(self, events, found):
+        """``events`` but the CREATE (or MOVED_TO) of what was found and reported
+        already: the first event of a name found, if it is one."""
+        for event in events:
+            names = found.get(event.wd)
+            if names is not None:
+                name = event.name
+                if self._encode:
+                    name = name.encode(_FS_ENCODING, _FS_ERRORS)
+                if name in names:
+                    names.discard(name)
+                    if event.mask & _CREATED:
+                        continue
+            yield event
 
     # Reading
 
@@ -599,6 +604,10 @@ class Tree(object):
             self._walk(fd, wd, path, walk, report, known)
             if new and self._moved_away(path, wd, walk):
                 return None
+            if not new:  # its events since are queued already: they are seen too
+                kept = list(self._unfound(self._todo, walk.found))
+                self._todo.clear()
+                self._todo.extend(kept)
             self._report(report, already)
         finally:
             self._drain(walk)
@@ -614,7 +623,7 @@ class Tree(object):
                 return None
             raise
         try:  # a link on the way to it would have led elsewhere
-            here = self._inotify.add_watch('/proc/self/fd/%d/..' % fd,
+            here = self._inotify.add_watch(b'/proc/self/fd/%d/..' % fd,
                                            self._quiet | _MASK_ADD)
         except OSError as e:
             os.close(fd)
