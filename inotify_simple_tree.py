@@ -17,6 +17,7 @@ import sys
 import threading
 from collections import deque
 from collections import namedtuple
+from operator import index
 
 from inotify_simple import INotify
 from inotify_simple import flags
@@ -146,7 +147,10 @@ class Tree(object):
     """
 
     def __init__(self, path=None, mask=_ALL_EVENTS, exclude=None, onerror=None):
-        mask = int(mask)
+        mask = index(mask)  # a TypeError for what is not an integer
+        if not mask & _ALL_EVENTS or not 0 <= mask < 2 ** 32:
+            raise ValueError('mask asks for no event: %r' % mask if 0 <= mask < 2 ** 32
+                             else 'mask is not a 32-bit mask: %r' % mask)
         self.mask = mask
         # What is returned; what a directory is watched for (its reading left out
         # while it is listed); the reading of directories, left out meanwhile.

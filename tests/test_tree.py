@@ -1,0 +1,621 @@
+"""inotify_simple_tree: a directory tree watched whole, against the real kernel."""
+import errno
+import os
+import select
+import signal
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import WAIT
+from conftest import in_user_namespace
+from conftest import overflow
+from conftest import queue_size
+from conftest import run_script
+from conftest import touch
+from inotify_simple import flags
+from inotify_simple import masks
+from inotify_simple_tree import Tree
+from inotify_simple_tree import TreeEvent
+
+CREATE, ISDIR = int(flags.CREATE), int(flags.ISDIR)
+FOLLOWED = flags.CREATE | flags.DELETE | masks.MOVE
+
+
+@pytest.fixture
+def tree_of(tmp):
+    """``tree_of(mask)``: a Tree of ``tmp/w`` (made), closed after the test."""
+    trees = []
+
+    def make(mask=FOLLOWED, **options):
+        top = os.path.join(tmp, 'w')
+        if not os.path.isdir(top):
+            os.mkdir(top)
+        trees.append(Tree(top, mask, **options))
+        return trees[-1]
+    yield make
+    for tree in trees:
+        tree.close()
+
+
+def read_until(tree, last, timeout=WAIT):
+    """Read ``tree`` until an event about ``last`` (a path) has come: everything
+    queued before it has been read then. Returns the events, as (path, flags)."""
+    events = []
+    deadline = time.time() + timeout
+    while not any(path == last for path, _ in events):
+        left = deadline - time.time()
+        assert left > 0, 'no event about %s in %s s; the last: %r' % (
+            last, timeout, events[-5:])
+        events += [(e.path, names(e.mask)) for e in tree.read(timeout=left * 1000)]
+    return events
+
+
+def names(mask):
+    return ','.join(flag.name for flag in flags.from_mask(mask))
+
+
+def fence(tree, top, name='fence'):
+    """A last file made in the tree, and everything read up to it."""
+    path = os.path.join(top, name)
+    touch(path)
+    return [event for event in read_until(tree, path) if event[0] != path]
+
+
+def relative(events, top):
+    return [(path and os.path.relpath(path, top) + ('/' if path.endswith('/') else
+                                                    ''), what)
+            for path, what in events]
+
+
+def directories(tree):
+    return sorted(tree.watches().values())
+
+
+# Watching
+
+def test_every_directory_is_watched_when_it_returns(tmp, tree_of):
+    for path in ('w/a/b/c', 'w/a/d', 'w/e'):
+        os.makedirs(os.path.join(tmp, path))
+    touch(os.path.join(tmp, 'w', 'a', 'f'))
+    tree = tree_of()
+    w = os.path.join(tmp, 'w')
+    assert directories(tree) == sorted(os.path.join(w, p) for p in (
+        '', 'a/', 'a/b/', 'a/b/c/', 'a/d/', 'e/'))
+    # nothing of its own walk is reported
+    assert fence(tree, w) == []
+
+
+def test_events_carry_the_kernel_s_fields_and_the_path(tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'a'))
+    tree = tree_of(masks.ALL_EVENTS)
+    w = os.path.join(tmp, 'w')
+    touch(os.path.join(w, 'a', 'f'))
+    event = tree.read(timeout=WAIT * 1000)[0]
+    assert isinstance(event, TreeEvent) and event._fields == (
+        'wd', 'mask', 'cookie', 'name', 'path')
+    assert (event.mask, event.cookie, event.name, event.path) == (
+        CREATE, 0, 'f', os.path.join(w, 'a', 'f'))
+    assert event.wd == [wd for wd, path in tree.watches().items()
+                        if path == os.path.join(w, 'a') + '/'][0]
+    os.utime(os.path.join(w, 'a'), None)  # of the directory itself
+    events = read_until(tree, os.path.join(w, 'a') + '/')
+    assert (os.path.join(w, 'a') + '/', 'ATTRIB,ISDIR') in events
+
+
+def test_bytes_give_bytes_and_types_are_not_mixed(tmp):
+    top = os.path.join(tmp, 'w').encode()
+    odd = b'caf\xe9'  # not UTF-8
+    os.makedirs(os.path.join(top, odd))
+    with Tree(top, flags.CREATE) as tree:
+        touch(os.path.join(top, odd, b'f'))
+        event, = tree.read(timeout=WAIT * 1000)
+        assert (event.name, event.path) == (b'f', os.path.join(top, odd, b'f'))
+        if sys.version_info[0] >= 3:
+            with pytest.raises(TypeError, match='one type'):
+                tree.watch(tmp)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 6), reason='os.PathLike is 3.6+')
+def test_a_path_like_is_taken_as_its_str(tmp):
+    import pathlib
+    os.mkdir(os.path.join(tmp, 'w'))
+    with Tree(pathlib.Path(tmp) / 'w', flags.CREATE) as tree:
+        assert directories(tree) == [os.path.join(tmp, 'w') + '/']
+
+
+def test_a_file_is_watched_as_a_file_and_a_link_at_the_top_is_followed(tmp):
+    os.makedirs(os.path.join(tmp, 'real', 'sub'))
+    touch(os.path.join(tmp, 'file'))
+    os.symlink('real', os.path.join(tmp, 'link'))
+    with Tree(os.path.join(tmp, 'link'), flags.CREATE | flags.ATTRIB) as tree:
+        wd = tree.watch(os.path.join(tmp, 'file'))
+        assert tree.watches()[wd] == os.path.join(tmp, 'file')
+        assert directories(tree) == sorted([os.path.join(tmp, 'file')] + [
+            os.path.join(tmp, 'link', p) for p in ('', 'sub/')])
+        os.utime(os.path.join(tmp, 'file'), None)
+        touch(os.path.join(tmp, 'real', 'sub', 'f'))
+        events = read_until(tree, os.path.join(tmp, 'link', 'sub', 'f'))
+        assert events == [(os.path.join(tmp, 'file'), 'ATTRIB'),
+                          (os.path.join(tmp, 'link', 'sub', 'f'), 'CREATE')]
+
+
+def test_a_link_below_the_top_is_never_followed(tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'outside', 'deep'))
+    os.makedirs(os.path.join(tmp, 'w'))
+    os.symlink('../outside', os.path.join(tmp, 'w', 'old'))
+    tree = tree_of()
+    w = os.path.join(tmp, 'w')
+    os.symlink('../outside', os.path.join(w, 'new'))
+    assert fence(tree, w) == [(os.path.join(w, 'new'), 'CREATE')]
+    assert directories(tree) == [w + '/']
+
+
+def test_what_may_not_be_watched_is_refused_with_the_kernel_s_errno(tmp):
+    with pytest.raises(OSError) as error:
+        Tree(os.path.join(tmp, 'nosuch'))
+    assert error.value.errno == errno.ENOENT
+    with pytest.raises(ValueError, match='no event'):
+        Tree(tmp, flags.ONLYDIR)
+    with pytest.raises(ValueError, match='32-bit'):
+        Tree(tmp, -1)
+    with pytest.raises(TypeError):
+        Tree(tmp, 1.5)
+
+
+def test_the_watch_limit_is_refused_in_the_library_s_words(tmp):
+    for i in range(4):
+        os.makedirs(os.path.join(tmp, 'w', str(i)))
+
+    def watch():
+        before = sorted(os.listdir('/proc/self/fd'))
+        try:
+            Tree(os.path.join(tmp, 'w'))
+        except OSError as e:
+            return e.errno, str(e), sorted(os.listdir('/proc/self/fd')) == before
+    code, message, nothing_left = in_user_namespace(watch, max_inotify_watches=3)
+    assert code == errno.ENOSPC and 'max_inotify_watches' in message, message
+    assert nothing_left
+
+
+# New directories
+
+def test_a_new_directory_is_reported_with_what_it_holds_each_file_once(tmp, tree_of):
+    outside = os.path.join(tmp, 'outside')
+    os.makedirs(os.path.join(outside, 'a', 'b'))
+    touch(os.path.join(outside, 'a', 'f'))
+    touch(os.path.join(outside, 'a', 'b', 'g'))
+    tree = tree_of()
+    w = os.path.join(tmp, 'w')
+    os.rename(os.path.join(outside, 'a'), os.path.join(w, 'a'))
+    touch(os.path.join(w, 'a', 'b', 'late'))  # in the listing, or after it
+    events = relative(fence(tree, w), w)
+    assert [e for e in events if e[0] != 'a/b/late'] == [
+        ('a', 'MOVED_TO,ISDIR'), ('a/b', 'CREATE,ISDIR'), ('a/b/g', 'CREATE'),
+        ('a/f', 'CREATE')]
+    assert events.count(('a/b/late', 'CREATE')) == 1
+    assert directories(tree) == [w + '/', w + '/a/', w + '/a/b/']
+
+
+def test_every_file_made_in_new_trees_is_reported_once(tmp, tree_of):
+    tree = tree_of(flags.CREATE)
+    w = os.path.join(tmp, 'w')
+    made = []
+    for top in range(5):
+        deepest = os.path.join(w, 't%d' % top, 'l1', 'l2')
+        os.makedirs(deepest)
+        for level in (deepest, os.path.dirname(deepest)):
+            for i in range(40):
+                made.append(os.path.join(level, 'f%02d' % i))
+                touch(made[-1])
+    reported = [path for path, what in fence(tree, w) if what == 'CREATE']
+    assert sorted(reported) == sorted(made)
+
+
+def test_its_own_reading_is_not_reported_but_others_reading_is(tmp, tree_of):
+    tree = tree_of(masks.ALL_EVENTS)
+    w = os.path.join(tmp, 'w')
+    os.mkdir(os.path.join(w, 'new'))
+    touch(os.path.join(w, 'new', 'f'))
+    events = relative(fence(tree, w), w)
+    assert [e for e in events if e[1] in ('CREATE,ISDIR', 'CREATE')][:2] == [
+        ('new', 'CREATE,ISDIR'), ('new/f', 'CREATE')]
+    assert not [e for e in events if 'ISDIR' in e[1] and e[1] != 'CREATE,ISDIR']
+    os.listdir(os.path.join(w, 'new'))
+    events = relative(fence(tree, w, 'fence2'), w)
+    assert ('new', 'OPEN,ISDIR') in events and ('new/', 'OPEN,ISDIR') in events
+
+
+def test_a_directory_moved_within_keeps_its_watches_and_one_moved_out_is_dropped(
+        tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'a', 'deep'))
+    os.makedirs(os.path.join(tmp, 'w', 'c'))
+    tree = tree_of(FOLLOWED | flags.MOVE_SELF)
+    w = os.path.join(tmp, 'w')
+    before = dict((path, wd) for wd, path in tree.watches().items())
+    os.rename(os.path.join(w, 'a'), os.path.join(w, 'c', 'moved'))
+    touch(os.path.join(w, 'c', 'moved', 'deep', 'f'))
+    assert relative(fence(tree, w), w) == [
+        ('a', 'MOVED_FROM,ISDIR'), ('c/moved', 'MOVED_TO,ISDIR'),
+        ('c/moved/', 'MOVE_SELF'), ('c/moved/deep/f', 'CREATE')]
+    after = dict((path, wd) for wd, path in tree.watches().items())
+    assert after[w + '/c/moved/deep/'] == before[w + '/a/deep/']
+    os.rename(os.path.join(w, 'c', 'moved'), os.path.join(tmp, 'out'))
+    touch(os.path.join(tmp, 'out', 'deep', 'g'))
+    # the IGNORED of the watches it removed are not returned
+    assert relative(fence(tree, w, 'fence2'), w) == [
+        ('c/moved', 'MOVED_FROM,ISDIR'), ('c/moved/', 'MOVE_SELF')]
+    assert directories(tree) == [w + '/', w + '/c/']
+
+
+def test_an_excluded_directory_is_not_watched_even_when_made_again(tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'skip', 'below'))
+    os.makedirs(os.path.join(tmp, 'w', 'keep'))
+    w = os.path.join(tmp, 'w')
+    asked = []
+
+    def exclude(path):
+        asked.append(path)
+        return path == os.path.join(w, 'skip')
+    tree = tree_of(exclude=exclude)
+    assert directories(tree) == [w + '/', w + '/keep/']
+    assert sorted(asked) == [w + '/keep', w + '/skip']
+    os.rmdir(os.path.join(w, 'skip', 'below'))
+    os.rmdir(os.path.join(w, 'skip'))
+    os.makedirs(os.path.join(w, 'skip', 'again'))
+    assert relative(fence(tree, w), w) == [('skip', 'DELETE,ISDIR'),
+                                           ('skip', 'CREATE,ISDIR')]
+    assert directories(tree) == [w + '/', w + '/keep/']
+
+
+def test_after_an_overflow_the_trees_are_walked_again(tmp, tree_of):
+    size = queue_size()
+    tree = tree_of(flags.CREATE)
+    w = os.path.join(tmp, 'w')
+    overflow(w, size)
+    os.makedirs(os.path.join(w, 'new', 'sub'))  # lost in the overflow
+    touch(os.path.join(w, 'new', 'sub', 'f'))
+    events = relative(read_until(tree, os.path.join(w, 'new', 'sub', 'f')), w)
+    assert events[-4:] == [('', 'Q_OVERFLOW'), ('new', 'CREATE,ISDIR'),
+                           ('new/sub', 'CREATE,ISDIR'), ('new/sub/f', 'CREATE')]
+    assert directories(tree) == [w + '/', w + '/new/', w + '/new/sub/']
+
+
+def test_the_watch_limit_met_later_goes_to_onerror_or_is_raised(tmp):
+    def follow(onerror):
+        os.makedirs(os.path.join(tmp, 'w'))
+        tree = Tree(os.path.join(tmp, 'w'), flags.CREATE, onerror=onerror)
+        os.mkdir(os.path.join(tmp, 'w', 'a'))
+        os.mkdir(os.path.join(tmp, 'w', 'b'))
+        got = []
+        try:
+            for _ in range(3):
+                try:
+                    got += [e.name for e in tree.read(timeout=1000)]
+                except OSError as e:
+                    got.append((e.errno, e.filename))
+        finally:
+            tree.close()
+            os.rmdir(os.path.join(tmp, 'w', 'a'))
+            os.rmdir(os.path.join(tmp, 'w', 'b'))
+            os.rmdir(os.path.join(tmp, 'w'))
+        return got
+    b = os.path.join(tmp, 'w', 'b')
+    # The one watch left takes a; b cannot be watched: the error comes first,
+    # then the events handled before it.
+    assert in_user_namespace(lambda: follow(None), max_inotify_watches=2) == [
+        (errno.ENOSPC, b), 'a', 'b']
+    errors = []
+
+    def collected():
+        follow(errors.append)
+        return [(e.errno, e.filename) for e in errors]
+    assert in_user_namespace(collected, max_inotify_watches=2) == [
+        (errno.ENOSPC, b)]
+
+
+# The file object
+
+def test_it_is_a_file_object_for_select_and_with(tmp):
+    os.mkdir(os.path.join(tmp, 'w'))
+    with Tree(os.path.join(tmp, 'w'), flags.CREATE) as tree:
+        assert select.select([tree], [], [], 0)[0] == []
+        touch(os.path.join(tmp, 'w', 'f'))
+        assert select.select([tree], [], [], WAIT)[0] == [tree]
+        assert [e.name for e in tree.read(timeout=0)] == ['f']
+        assert 'fd=%d' % tree.fileno() in repr(tree)
+    assert tree.closed
+    with pytest.raises(ValueError):
+        tree.read(timeout=0)
+    tree.close()  # again: nothing
+
+
+def test_close_from_another_thread_wakes_a_blocked_read(tmp):
+    os.mkdir(os.path.join(tmp, 'w'))
+    tree = Tree(os.path.join(tmp, 'w'))
+    got = []
+    reader = threading.Thread(target=lambda: got.append(tree.read()))
+    reader.start()
+    time.sleep(0.2)  # let it block, if it can; it must return either way
+    tree.close()
+    reader.join(WAIT)
+    assert not reader.is_alive() and got == [[]]
+
+
+def test_what_it_only_follows_by_neither_ends_nor_restarts_a_wait(tmp, tree_of):
+    tree = tree_of(flags.MODIFY)
+    w = os.path.join(tmp, 'w')
+    stop = []
+
+    def make():
+        i = 0
+        while not stop:
+            os.mkdir(os.path.join(w, str(i)))
+            i += 1
+            time.sleep(0.05)
+    maker = threading.Thread(target=make)
+    maker.start()
+    try:
+        start = time.time()
+        assert tree.read(timeout=500) == []
+        assert time.time() - start < WAIT  # a wide bound: the wait was not restarted
+    finally:
+        stop.append(True)
+        maker.join()
+
+
+def test_threads_read_at_once_and_each_event_goes_to_one(tmp, tree_of):
+    tree = tree_of(flags.CREATE)
+    w = os.path.join(tmp, 'w')
+    got = []
+
+    def read():
+        while True:
+            events = tree.read(timeout=2000)
+            if not events:
+                return
+            got.extend(e.path for e in events)
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    made = []
+    for d in range(20):
+        os.mkdir(os.path.join(w, str(d)))
+        made.append(os.path.join(w, str(d)))
+        for i in range(10):
+            made.append(os.path.join(w, str(d), str(i)))
+            touch(made[-1])
+    for reader in readers:
+        reader.join(WAIT * 2)
+    assert sorted(got) == sorted(made)
+
+
+def test_a_child_reads_its_copy_even_if_forked_while_a_thread_reads(tmp):
+    code = '''
+import os, sys, threading, time, warnings
+from inotify_simple_tree import Tree
+warnings.filterwarnings('ignore', '.*multi-threaded.*fork', DeprecationWarning)
+os.mkdir(%(w)r)
+tree = Tree(%(w)r)
+reader = threading.Thread(target=tree.read)
+reader.daemon = True
+reader.start()
+time.sleep(0.2)
+pid = os.fork()
+if pid == 0:
+    tree.read(timeout=0)  # the parent's reader holds no lock of the child's
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+tree.close()
+reader.join()
+print(status)
+''' % {'w': os.path.join(tmp, 'w')}
+    assert run_script(code) == (0, '0\n', '')
+
+
+@pytest.mark.skipif(not hasattr(signal, 'setitimer'), reason='no setitimer')
+def test_a_read_from_a_handler_that_interrupted_a_read_raises(tmp):
+    code = '''
+import os, signal, sys
+from inotify_simple_tree import Tree
+os.mkdir(%(w)r)
+tree = Tree(%(w)r)
+def handler(signum, frame):
+    try:
+        tree.read(timeout=0)
+    except RuntimeError as e:
+        print('RuntimeError')
+        tree.close()
+signal.signal(signal.SIGALRM, handler)
+signal.setitimer(signal.ITIMER_REAL, 0.2)
+print(tree.read())
+''' % {'w': os.path.join(tmp, 'w')}
+    assert run_script(code) == (0, 'RuntimeError\n[]\n', '')
+
+
+# Races, made to strike every time by a step of the tree's own
+
+NEWCOMERS = {'a directory': lambda w: (os.mkdir(os.path.join(w, 'd')),
+                                       touch(os.path.join(w, 'd', 'g'))),
+             'a link': lambda w: os.symlink('../target', os.path.join(w, 'd'))}
+
+
+def race(tmp, tree, hook, newcomer):
+    """stage/d, holding f, is moved into w; ``hook`` of the tree renames it to e
+    and puts ``newcomer`` in its place. Returns what is reported, sorted."""
+    w = os.path.join(tmp, 'w')
+    for path in ('target', 'stage/d'):
+        os.makedirs(os.path.join(tmp, path))
+    touch(os.path.join(tmp, 'target', 'secret'))
+    touch(os.path.join(tmp, 'stage', 'd', 'f'))
+    original = getattr(tree, hook)
+
+    def swapping(*args):
+        if os.path.isdir(os.path.join(w, 'd')) and not os.path.exists(
+                os.path.join(w, 'e')):
+            os.rename(os.path.join(w, 'd'), os.path.join(w, 'e'))
+            NEWCOMERS[newcomer](w)
+        return original(*args)
+    setattr(tree, hook, swapping)
+    os.rename(os.path.join(tmp, 'stage', 'd'), os.path.join(w, 'd'))
+    events = read_until(tree, os.path.join(w, 'e'))
+    touch(os.path.join(w, 'e', 'late'))
+    touch(os.path.join(tmp, 'target', 'late'))
+    events = relative(events + read_until(tree, os.path.join(w, 'e', 'late')) +
+                      fence(tree, w), w)
+    assert not [path for path, _ in events if 'secret' in path or 'target' in path]
+    assert os.path.join(w, 'd') + '/' not in directories(tree) or \
+        newcomer == 'a directory'
+    return sorted(set(events)), events
+
+
+def expected_after_race(newcomer):
+    return sorted([('d', 'MOVED_TO,ISDIR'), ('e', 'MOVED_TO,ISDIR'),
+                   ('d', 'MOVED_FROM,ISDIR'), ('e/f', 'CREATE'),
+                   ('e/late', 'CREATE')] + (
+        [('d', 'CREATE,ISDIR'), ('d/g', 'CREATE')] if newcomer == 'a directory'
+        else [('d', 'CREATE')]))
+
+
+@pytest.mark.parametrize('newcomer', sorted(NEWCOMERS))
+def test_a_new_directory_renamed_before_it_is_listed_is_listed_where_it_went(
+        tmp, tree_of, newcomer):
+    # Between the watch of a new directory and its reading, it is renamed and
+    # another directory, or a link to one outside the tree, takes its name.
+    tree = tree_of(flags.CREATE | masks.MOVE)
+    got, events = race(tmp, tree, '_entries', newcomer)
+    assert got == expected_after_race(newcomer)
+    assert len(events) == len(got)  # each once
+
+
+@pytest.mark.parametrize('newcomer', sorted(NEWCOMERS))
+def test_a_new_directory_whose_name_is_taken_before_it_is_watched(
+        tmp, tree_of, newcomer):
+    tree = tree_of(flags.CREATE | masks.MOVE)
+    got, events = race(tmp, tree, '_new_directory', newcomer)
+    assert got == expected_after_race(newcomer)
+    assert len(events) == len(got)
+
+
+def test_a_directory_moved_on_out_before_it_is_followed_is_dropped(tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'a'))
+    os.makedirs(os.path.join(tmp, 'out'))
+    tree = tree_of(flags.CREATE | masks.MOVE)
+    w = os.path.join(tmp, 'w')
+    new_directory = tree._new_directory
+
+    def moving_on(parent, name):
+        if name == 'b' and os.path.exists(os.path.join(w, 'b')):
+            os.rename(os.path.join(w, 'b'), os.path.join(tmp, 'out', 'b'))
+        return new_directory(parent, name)
+    tree._new_directory = moving_on
+    os.rename(os.path.join(w, 'a'), os.path.join(w, 'b'))
+    events = read_until(tree, os.path.join(w, 'b'))
+    touch(os.path.join(tmp, 'out', 'b', 'late'))
+    assert relative(events + fence(tree, w), w) == [
+        ('a', 'MOVED_FROM,ISDIR'), ('b', 'MOVED_TO,ISDIR'), ('b', 'MOVED_FROM,ISDIR')]
+    assert directories(tree) == [w + '/']
+
+
+# Nothing missed
+
+def churn(top, outside):
+    """One burst at full speed. Returns the files expected, each with the paths
+    it may be reported at, and every path that held a file."""
+    expected, held = {}, set()
+
+    def made(*paths):
+        expected[paths[0]] = paths
+        held.update(paths)
+    for tree in range(5):  # made with makedirs, filled at every level at once
+        deepest = os.path.join(top, 'm%d' % tree, 'a', 'b')
+        os.makedirs(deepest)
+        for level in (deepest, os.path.dirname(deepest),
+                      os.path.dirname(os.path.dirname(deepest))):
+            for i in range(20):
+                made(os.path.join(level, 'f%d' % i))
+                touch(os.path.join(level, 'f%d' % i))
+    for tree in range(3):  # built outside, moved in
+        built = os.path.join(outside, 'o%d' % tree)
+        os.makedirs(os.path.join(built, 'deep'))
+        for i in range(10):
+            for where in ('', 'deep'):
+                touch(os.path.join(built, where, 'g%d' % i))
+                made(os.path.join(top, 'o%d' % tree, where, 'g%d' % i))
+        os.rename(built, os.path.join(top, 'o%d' % tree))
+    for tree in range(2):  # made, filled, renamed at once, filled again
+        first = os.path.join(top, 'n%d' % tree)
+        then = first + '-renamed'
+        os.mkdir(first)
+        for i in range(10):
+            touch(os.path.join(first, 'h%d' % i))
+            made(os.path.join(then, 'h%d' % i), os.path.join(first, 'h%d' % i))
+        os.rename(first, then)
+        for i in range(10):
+            touch(os.path.join(then, 'k%d' % i))
+            made(os.path.join(then, 'k%d' % i))
+    for i in range(60):  # made, filled and removed at once, half renamed first
+        path = os.path.join(top, 't%d' % i)
+        os.mkdir(path)
+        touch(os.path.join(path, 'x'))
+        held.add(os.path.join(path, 'x'))
+        if i % 2:
+            os.rename(path, path + '-r')
+            path += '-r'
+            held.add(os.path.join(path, 'x'))
+        os.remove(os.path.join(path, 'x'))
+        os.rmdir(path)
+    for i in range(20):  # then new files
+        made(os.path.join(top, 'late%d' % i))
+        touch(os.path.join(top, 'late%d' % i))
+    return expected, held
+
+
+def assert_nothing_missed(reported, expected, held):
+    counts = {}
+    for path in reported:
+        counts[path] = counts.get(path, 0) + 1
+    assert [path for path in counts if path not in held] == []  # never held it
+    assert [(paths[0], [counts.get(path, 0) for path in paths])
+            for paths in expected.values()
+            if sum(counts.get(path, 0) for path in paths) != 1] == []  # once
+
+
+def test_nothing_is_missed_in_a_burst(tmp, tree_of):
+    os.mkdir(os.path.join(tmp, 'outside'))
+    tree = tree_of(flags.CREATE)
+    w = os.path.join(tmp, 'w')
+    expected, held = churn(w, os.path.join(tmp, 'outside'))
+    events = [(path, what) for path, what in fence(tree, w) if what == 'CREATE']
+    assert_nothing_missed([path for path, _ in events], expected, held)
+
+
+def test_nothing_is_missed_in_a_burst_by_the_command_line(tmp):
+    from conftest import python_env
+    import subprocess
+    w = os.path.join(tmp, 'w')
+    os.mkdir(w)
+    os.mkdir(os.path.join(tmp, 'outside'))
+    command = subprocess.Popen(
+        [sys.executable, '-m', 'inotify_simple', '-m', '-r', '-e', 'create', w],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=python_env())
+    try:
+        while b'Watches established.' not in command.stderr.readline():
+            assert command.poll() is None, command.stderr.read()
+        expected, held = churn(w, os.path.join(tmp, 'outside'))
+        touch(os.path.join(w, 'fence'))
+        lines = []
+        deadline = time.time() + WAIT
+        while not lines or lines[-1] != w + '/ CREATE fence':
+            assert time.time() < deadline, lines[-5:]
+            lines.append(command.stdout.readline().decode().rstrip('\n'))
+    finally:
+        command.kill()
+        command.wait()
+        command.stdout.close()
+        command.stderr.close()
+    reported = [directory + name for directory, what, name in
+                (line.split(' ', 2) for line in lines[:-1]) if what == 'CREATE']
+    assert_nothing_missed(reported, expected, held)
