@@ -22,7 +22,7 @@ setup(
     long_description_content_type='text/markdown',
     license='BSD-2-Clause',
     url='https://pypi.org/project/inotify_simple/',
-    py_modules=['inotify_simple', 'inotify_simple_cli'],
+    py_modules=['inotify_simple', 'inotify_simple_tree', 'inotify_simple_cli'],
     # inotifywait's command line: python -m inotify_simple, or this script
     entry_points={'console_scripts': ['inotify_simple = inotify_simple_cli:main']},
     # PEP 561: the types, for a module that keeps Python 2.7's syntax

@@ -18,8 +18,9 @@ EXPECTED = {
     'own_reads': ((2, 7), "[Event(wd=1, mask=256, cookie=0, name='made')]\n"
                           'then nothing: errno 11\n'),
     'overflow': ((2, 7), 'True\n'),
-    'recursive': ((2, 7), 'created a\ncreated a/b\ncreated a/b/f\nmoved a renamed\n'
-                          'created renamed/b/g\ndeleted renamed/b/g\n'),
+    'recursive': ((2, 7), 'CREATE a\nCREATE a/b\nCREATE a/b/f\nMOVED_FROM a\n'
+                          'MOVED_TO renamed\nCREATE renamed/b/g\n'
+                          'MOVED_FROM renamed/b/g\n'),
 }
 
 
