@@ -28,6 +28,7 @@ __all__ = ['Tree', 'TreeEvent']
 _ACCESS, _OPEN = int(flags.ACCESS), int(flags.OPEN)
 _CLOSE_NOWRITE = int(flags.CLOSE_NOWRITE)
 _MOVED_FROM, _MOVED_TO = int(flags.MOVED_FROM), int(flags.MOVED_TO)
+_DELETE = int(flags.DELETE)
 _CREATE, _MOVE_SELF = int(flags.CREATE), int(flags.MOVE_SELF)
 _UNMOUNT, _Q_OVERFLOW = int(flags.UNMOUNT), int(flags.Q_OVERFLOW)
 _IGNORED, _ISDIR = int(flags.IGNORED), int(flags.ISDIR)
@@ -55,6 +56,7 @@ _SCANDIR_FD = getattr(os, 'supports_fd', ()) and getattr(os, 'scandir', None) in
     os.supports_fd
 _scandir = getattr(os, 'scandir', None)  # Python 3.5+
 _INFINITY = float('inf')
+_MISSING = 1024  # new directories not found where they were made, kept at most
 _monotonic = getattr(__import__('time'), 'monotonic', __import__('time').time)
 try:
     from threading import get_ident as _get_ident
@@ -85,8 +87,38 @@ class TreeEvent(namedtuple('TreeEvent', ['wd', 'mask', 'cookie', 'name', 'path']
 
 
 def _named(error, path):
-    """``error``, of a directory at ``path``, saying so."""
+    """``error``, of a directory at ``path``, saying so (an OSError); another
+    exception as it is."""
+    if not isinstance(error, OSError):
+        return error
     return OSError(error.errno, error.strerror, path)
+
+
+class _Using(object):
+    """The tree's state, for one thread at a time: its lock, held.
+
+    A signal handler that uses the tree while the thread it interrupted does gets
+    RuntimeError; the child of a fork() has a lock of its own, whatever the
+    parent's threads held."""
+
+    __slots__ = ('tree',)
+
+    def __init__(self, tree):
+        self.tree = tree
+
+    def __enter__(self):
+        tree, me = self.tree, _get_ident()
+        if tree._pid != os.getpid():
+            tree._lock, tree._user, tree._pid = threading.Lock(), None, os.getpid()
+        if tree._user == me:
+            raise RuntimeError('a Tree used from a signal handler that interrupted '
+                               'a use of it')
+        tree._lock.acquire()
+        tree._user = me
+
+    def __exit__(self, *exc_info):
+        self.tree._user = None
+        self.tree._lock.release()
 
 
 class _Walk(object):
@@ -119,10 +151,22 @@ class Tree(object):
     :class:`~inotify_simple.INotify`, for ``select``, ``selectors`` or an asyncio
     loop; it is a context manager; :meth:`close` wakes a blocked :meth:`read`.
 
-    The reading of directories (``OPEN``, ``ACCESS``, ``CLOSE_NOWRITE`` with
-    ``ISDIR``) that the tree itself does is never reported: while it lists
-    directories, such events of theirs (and of their parent) are dropped, and a new
-    directory is watched for them only once it has been listed.
+    The reading of directories that the tree itself does is not reported: a new
+    directory is watched for ``OPEN``, ``ACCESS`` and ``CLOSE_NOWRITE`` only once
+    it and the directories in it have been listed (the reading of files in it
+    before that is not reported either), and while the tree lists directories
+    those events of theirs and of their parents (with ``ISDIR``) are dropped,
+    someone else's included. A directory renamed while it is listed may have
+    the parent's side of that reading reported under its new name.
+
+    A top keeps the path it was given, as inotifywait keeps it: events below a
+    top that was moved have the paths it had.
+
+    Threads: :meth:`read` and :meth:`watch` take one lock, which :meth:`read` holds
+    while it waits for events; :meth:`watches` and :meth:`close` never wait for
+    it. After ``fork()``, the child's tree has a lock of its own. A signal handler
+    that reads or watches while the thread it interrupted does gets
+    ``RuntimeError``.
 
     Args:
         path (str, bytes or os.PathLike): the top of the tree; a file is watched as
@@ -134,9 +178,11 @@ class Tree(object):
             that is not to be watched (``path`` as events spell it, without the
             trailing separator); it is asked before each one is watched.
         onerror (callable): ``onerror(error)`` is called with the ``OSError`` of a
-            directory found later that cannot be watched (its ``filename`` is the
-            directory's path): the watch limit, too many open files. Without it,
-            :meth:`read` raises the error, and the next call goes on.
+            new directory that cannot be watched (its ``filename`` is the
+            directory's path): the watch limit, too many open files, one that may
+            not be read (``EACCES``). Without it, :meth:`read` raises the error,
+            and the next call goes on. The directories below one that is being
+            walked and may not be read are skipped, as inotifywait skips them.
 
     Raises:
         OSError: inotify could not be set up, or ``path`` (or a directory below it)
@@ -167,12 +213,13 @@ class Tree(object):
         self._ready = deque()  # TreeEvents handled, to return
         self._moves = {}    # cookie -> (wd, path) of a directory moved from a tree
         self._removed = set()   # wds whose watch the tree removed: their IGNORED is its
+        self._missing = {}  # (wd, name) -> None: new directories not found yet
         self._unlisted = {}  # wd -> names reported of a new directory that moved before
         #                      it could be listed where it was
         self._walked = 0    # directories walked since the last drain
         self._lock = threading.Lock()  # held by the thread that handles events
         self._pid = os.getpid()
-        self._reader = None  # the thread that holds it
+        self._user = None  # the thread that holds it
         self._inotify = INotify()
         try:
             if path is not None:
@@ -212,6 +259,8 @@ class Tree(object):
     def watch(self, path, recursive=True):
         """Watch another tree (with ``recursive=False``: ``path`` alone, as
         :meth:`~inotify_simple.INotify.add_watch` would), with the tree's mask.
+        Watching what the tree watches already changes nothing, but that a
+        directory watched alone becomes a tree.
 
         Returns:
             int: the watch descriptor of ``path``.
@@ -220,7 +269,7 @@ class Tree(object):
             OSError: as the constructor raises it.
         """
         path = self._path(path)
-        with self._lock:
+        with _Using(self):
             try:
                 fd = os.open(path, _O_DIR) if recursive else None
             except OSError as e:
@@ -228,16 +277,7 @@ class Tree(object):
                     raise
                 fd = None
             if fd is None:  # a file, or a directory alone
-                try:  # before the watch: its events may come (and remove it) at once
-                    is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
-                except OSError:
-                    is_dir = False
-                wd = self._inotify.add_watch(path, self.mask & ~(
-                    _MASK_ADD | _MASK_CREATE | _ONESHOT))
-                if is_dir and not path.endswith(self._sep):
-                    path += self._sep
-                self._paths.setdefault(wd, path)  # an inode's first name is kept
-                return wd
+                return self._watch_alone(path)
             if not _PROC:
                 os.close(fd)
                 raise OSError(errno.ENOSYS, 'watching a tree needs /proc/self/fd')
@@ -245,20 +285,41 @@ class Tree(object):
                 path += self._sep
             walk = _Walk(None, None)
             try:
-                wd, new = self._add(fd, path, None)
-                if new:
-                    self._roots.append((wd, path))
-                    self._walk(fd, wd, path, walk, None, None)
-                else:  # one of the tree's already
+                try:
+                    wd = self._watch_of(fd)
+                except BaseException as e:
                     os.close(fd)
+                    raise _named(e, path[:-1])
+                if self._paths.get(wd) is not None and wd in self._dirs.values():
+                    os.close(fd)  # a directory of the trees already
+                    return wd
+                self._paths[wd] = path
+                self._dirs[path] = wd
+                self._roots.append((wd, path))
+                self._walk(fd, wd, path, walk, None, None)
             finally:
                 self._drain(walk)
             return wd
+
+    def _watch_alone(self, path):
+        try:  # before the watch: its events may come (and remove it) at once
+            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        except OSError:
+            is_dir = False
+        # MASK_ADD: a directory of a tree keeps what it is watched for
+        wd = self._inotify.add_watch(path, self.mask & ~(_MASK_CREATE | _ONESHOT) |
+                                     _MASK_ADD)
+        if is_dir and not path.endswith(self._sep):
+            path += self._sep
+        self._paths.setdefault(wd, path)  # an inode's first name is kept
+        return wd
 
     def watches(self):
         """Every watch of the tree, as a new dict: watch descriptor -> the path
         its events have (a directory's with a trailing separator). It may be
         called while another thread reads."""
+        if self.closed:
+            return {}
         return dict(self._paths)  # one operation, as in a build without the GIL
 
     def _path(self, path):
@@ -315,7 +376,7 @@ class Tree(object):
         """
         try:
             frames = [self._frame(fd, wd, path, walk, report, new)]
-        except OSError:
+        except BaseException:
             os.close(fd)
             raise
         try:
@@ -330,23 +391,25 @@ class Tree(object):
                     child = path + name + self._sep
                     if self._exclude is not None and self._exclude(child[:-1]):
                         continue
-                    opened = None
                     try:
                         opened = self._open(fd, name)
-                        if opened is None:
-                            continue
-                        child_wd, child_new = self._add(opened, child, known)
-                        if child_wd is None:  # watched already: moved here, or a loop
-                            os.close(opened)
-                            continue
-                        if child_new and not new and report is not None:
-                            report.append((wd, _CREATE | _ISDIR, name))
-                        frames.append(self._frame(opened, child_wd, child, walk,
-                                                  report, child_new))
                     except OSError as e:
-                        if opened is not None and frames[-1][0] != opened:
-                            os.close(opened)
                         raise _named(e, child[:-1])
+                    if opened is None:
+                        continue
+                    try:
+                        child_wd, child_new = self._add(opened, child, known)
+                        if child_wd is not None:
+                            frames.append(self._frame(opened, child_wd, child, walk,
+                                                      report, child_new))
+                    except BaseException as e:  # ValueError too: closed meanwhile
+                        os.close(opened)
+                        raise _named(e, child[:-1])
+                    if child_wd is None:  # watched already: moved here, or a loop
+                        os.close(opened)
+                        continue
+                    if child_new and not new and report is not None:
+                        report.append((wd, _CREATE | _ISDIR, name))
                     break
                 else:
                     frames.pop()
@@ -473,18 +536,8 @@ class Tree(object):
         Threads may read at once: one handles the events at a time, and each
         event goes to one of them.
         """
-        me = _get_ident()
-        if self._pid != os.getpid():  # forked: the parent's lock is not the child's
-            self._lock, self._pid = threading.Lock(), os.getpid()
-        if self._reader == me:
-            raise RuntimeError('read() of a Tree from a signal handler that '
-                               'interrupted a read() of it')
-        with self._lock:
-            self._reader = me
-            try:
-                return self._read(timeout, read_delay)
-            finally:
-                self._reader = None
+        with _Using(self):
+            return self._read(timeout, read_delay)
 
     def _read(self, timeout, read_delay):
         todo, ready = self._todo, self._ready
@@ -526,8 +579,10 @@ class Tree(object):
             path = paths.get(wd)
             if encode:
                 name = name.encode(_FS_ENCODING, _FS_ERRORS)
-            if path is None:  # Q_OVERFLOW; or an event of a watch forgotten
-                path = name[:0]
+            if path is None:
+                if wd != -1:  # of a watch forgotten, that the kernel ended too
+                    continue
+                path = name[:0]  # Q_OVERFLOW
             if mask & wanted:
                 ready.append(TreeEvent(wd, mask, cookie, name, path + name))
             if wd in self._unlisted and mask & _CREATED:
@@ -546,8 +601,14 @@ class Tree(object):
             self._forget(wd)
         elif mask & _ISDIR and path in self._dirs:
             if mask & _CREATE:
-                self._new_directory(wd, name)
+                # Not there: gone, or its parent (or one above) moved since and
+                # its events are queued still; it is looked for after them.
+                if self._new_directory(wd, name) is False:
+                    self._missing[wd, name] = None
+                    if len(self._missing) > _MISSING:  # without DELETE, some stay
+                        del self._missing[next(iter(self._missing))]
             elif mask & _MOVED_FROM:
+                self._missing.pop((wd, name), None)
                 moved = self._dirs.get(path + name + self._sep)
                 if moved is not None:
                     self._moves[cookie] = (moved, path + name + self._sep)
@@ -560,6 +621,10 @@ class Tree(object):
                 # may have been taken again since); gone again, it is taken to be.
                 elif self._new_directory(wd, name) is False and move is not None:
                     self._rename(move[1], new)
+                if self._missing:
+                    self._find_missing()
+            elif mask & _DELETE:
+                self._missing.pop((wd, name), None)
         elif mask & _MOVE_SELF:
             # It comes after the MOVED_TO of a move within the trees: one still
             # pending went elsewhere.
@@ -569,6 +634,14 @@ class Tree(object):
                     self._drop(old)
         elif mask & _Q_OVERFLOW:
             self._rewalk()
+
+    def _find_missing(self):
+        """Look again for the new directories that were not where they were made,
+        now that a directory has moved."""
+        for parent, name in list(self._missing):
+            if parent not in self._paths or self._new_directory(parent, name) \
+                    is not False:
+                del self._missing[parent, name]
 
     def _excluded(self, path):
         return self._exclude is not None and self._exclude(path[:-1])
@@ -687,12 +760,13 @@ class Tree(object):
                 self._unwatch(wd)
 
     def _unwatch(self, wd):
-        """Remove watch ``wd``, if the kernel has not already, and forget it."""
+        """Remove watch ``wd``, if the kernel has not already, and forget it: what
+        is still queued of it, up to its IGNORED, is the tree's."""
         try:
             self._inotify.rm_watch(wd)
-            self._removed.add(wd)
         except OSError:  # EINVAL: the kernel has removed it already
             pass
+        self._removed.add(wd)
         self._forget(wd)
 
     def _forget(self, wd):
@@ -706,6 +780,7 @@ class Tree(object):
         report it as new."""
         self._moves.clear()
         self._unlisted.clear()
+        self._missing.clear()
         known = set(self._dirs.values())
         # Every directory is read again: all their reading is the walk's.
         self._drain(_Walk(set(), None))

@@ -406,6 +406,7 @@ time.sleep(0.2)
 pid = os.fork()
 if pid == 0:
     tree.read(timeout=0)  # the parent's reader holds no lock of the child's
+    tree.watch(%(w)r)
     os._exit(0)
 _, status = os.waitpid(pid, 0)
 tree.close()
@@ -619,3 +620,75 @@ def test_nothing_is_missed_in_a_burst_by_the_command_line(tmp):
     reported = [directory + name for directory, what, name in
                 (line.split(' ', 2) for line in lines[:-1]) if what == 'CREATE']
     assert_nothing_missed(reported, expected, held)
+
+
+# Found by attacking it
+
+def test_a_new_directory_whose_parents_moved_before_it_is_handled_is_found(
+        tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'x', 'a'))
+    tree = tree_of(flags.CREATE | masks.MOVE)
+    w = os.path.join(tmp, 'w')
+    os.mkdir(os.path.join(w, 'x', 'a', 'new'))
+    touch(os.path.join(w, 'x', 'a', 'new', 'f'))
+    os.rename(os.path.join(w, 'x', 'a'), os.path.join(w, 'x', 'b'))
+    os.rename(os.path.join(w, 'x'), os.path.join(w, 'y'))
+    events = relative(fence(tree, w), w)
+    assert events[-1] == ('y/b/new/f', 'CREATE')
+    assert w + '/y/b/new/' in directories(tree)
+
+
+def test_what_is_queued_of_a_directory_moved_out_and_removed_is_dropped(
+        tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'a'))
+    os.mkdir(os.path.join(tmp, 'out'))
+    tree = tree_of(masks.ALL_EVENTS)
+    w = os.path.join(tmp, 'w')
+    os.rename(os.path.join(w, 'a'), os.path.join(tmp, 'out', 'a'))
+    os.mkdir(os.path.join(tmp, 'out', 'a', 'y'))
+    touch(os.path.join(tmp, 'out', 'a', 'f'))
+    os.remove(os.path.join(tmp, 'out', 'a', 'f'))
+    os.rmdir(os.path.join(tmp, 'out', 'a', 'y'))
+    os.rmdir(os.path.join(tmp, 'out', 'a'))
+    events = fence(tree, w)
+    assert [path for path, _ in events if not path.startswith(w)] == []
+
+
+def test_close_during_a_walk_leaves_nothing_open(tmp):
+    for i in range(50):
+        os.makedirs(os.path.join(tmp, 'big', str(i), 'sub'))
+    os.mkdir(os.path.join(tmp, 'w'))
+    for _ in range(5):
+        tree = Tree(os.path.join(tmp, 'w'))
+        closer = threading.Timer(0.001, tree.close)
+        closer.start()
+        try:
+            tree.watch(os.path.join(tmp, 'big'))
+        except ValueError:  # closed: the descriptors it had open are closed too
+            pass
+        closer.join()
+        tree.close()
+    with pytest.raises(ValueError):
+        tree.watch(os.path.join(tmp, 'big'))
+
+
+def test_watching_what_is_watched_gives_its_wd_and_keeps_it_followed(tmp):
+    os.makedirs(os.path.join(tmp, 'w', 'sub', 'deep'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.MODIFY) as tree:
+        wds = dict((path, wd) for wd, path in tree.watches().items())
+        assert tree.watch(os.path.join(w, 'sub')) == wds[w + '/sub/']
+        assert tree.watch(w, recursive=False) == wds[w + '/']
+        os.mkdir(os.path.join(w, 'new'))  # still followed: its mask is whole
+        deadline = time.time() + WAIT
+        while w + '/new/' not in directories(tree):
+            assert time.time() < deadline
+            assert tree.read(timeout=100) == []
+        touch(os.path.join(w, 'new', 'f'), b'x')
+        assert [e.path for e in tree.read(timeout=WAIT * 1000)] == [
+            os.path.join(w, 'new', 'f')]
+    with Tree(os.path.join(tmp, 'w', 'sub'), flags.CREATE) as tree:
+        tree.watch(w, recursive=False)
+        tree.watch(w)  # now as a tree: what is below it is watched
+        assert directories(tree) == sorted(
+            [w + '/', w + '/new/', w + '/sub/', w + '/sub/deep/'])
