@@ -56,6 +56,7 @@ _SCANDIR_FD = getattr(os, 'supports_fd', ()) and getattr(os, 'scandir', None) in
     os.supports_fd
 _scandir = getattr(os, 'scandir', None)  # Python 3.5+
 _INFINITY = float('inf')
+_BATCH = 4096  # events handled, at most, for one read()
 _MISSING = 1024  # new directories not found where they were made, kept at most
 _monotonic = getattr(__import__('time'), 'monotonic', __import__('time').time)
 try:
@@ -523,8 +524,9 @@ class Tree(object):
         Returns:
             list: the :class:`TreeEvent` of the events asked for (and of
             ``IGNORED``, ``Q_OVERFLOW`` and ``UNMOUNT``, which the kernel always
-            sends), oldest first; ``[]`` when the timeout passed, or when
-            :meth:`close` was called from another thread meanwhile.
+            sends), oldest first, 4,096 at most (the next call returns the rest
+            at once); ``[]`` when the timeout passed, or when :meth:`close` was
+            called from another thread meanwhile.
 
         Raises:
             OSError: without ``onerror``: a directory found could not be watched.
@@ -564,13 +566,14 @@ class Tree(object):
                 return events
 
     def _handle(self):
-        """Handle the kernel's events in order, into ``_ready``."""
+        """Handle the kernel's events in order, into ``_ready``; a batch at most,
+        so that a long queue is not held twice over."""
         todo = self._todo
         ready = self._ready
         paths = self._paths
         wanted = self._wanted
         encode = self._encode
-        while todo:
+        while todo and len(ready) < _BATCH:
             wd, mask, cookie, name = todo.popleft()
             if wd in self._removed:  # the IGNORED of a watch the tree removed
                 if mask & _IGNORED:

@@ -69,15 +69,51 @@ def plot(results, path):
     figure.savefig(path, dpi=110)
 
 
+def plot_trees(results, path):
+    """bench/tree.py's ratios to inotifywait: setup time and memory, per program,
+    one panel per interpreter and case."""
+    cases = ('every event', '-e create')
+    figure, axes = plt.subplots(len(results), len(cases), squeeze=False,
+                                figsize=(5.5 * len(cases), 2.7 * len(results)))
+    for row, result in enumerate(results):
+        for column, case in enumerate(cases):
+            axis = axes[row][column]
+            rows = result['cases'][case]
+            labels = [label for label in ('ours', 'engine', 'recipe', 'watchdog')
+                      if label in rows and 'setup_ratio' in rows[label]]
+            places = range(len(labels))
+            axis.barh([p + 0.2 for p in places],
+                      [rows[label]['setup_ratio'] for label in labels], height=0.4,
+                      color='tab:orange', label='setup time')
+            axis.barh([p - 0.2 for p in places],
+                      [rows[label].get('rss_ratio', 0) for label in labels],
+                      height=0.4, color='tab:blue', label='memory (RSS)')
+            axis.set_yticks(list(places))
+            axis.set_yticklabels(labels)
+            axis.axvline(1.0, color='black', linewidth=0.8)
+            axis.set_title('%s, %d directories, %s' % (
+                result['interpreter'], result['directories'], case), fontsize=9)
+            axis.set_xlabel('x inotifywait (less is better)', fontsize=8)
+            axis.tick_params(labelsize=8)
+            axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=os.path.join(ROOT, 'docs'))
+    parser.add_argument('--trees', action='store_true', help="the results are "
+                        "bench/tree.py's: plot them into _static/trees.png")
     parser.add_argument('results', nargs='+')
     args = parser.parse_args()
     results = []
     for name in args.results:
         with open(name) as f:
             results.append(json.load(f))
+    if args.trees:
+        plot_trees(results, os.path.join(args.out, '_static', 'trees.png'))
+        return
     order = ['CPython 3.11', 'CPython 3.13', 'CPython 2', 'PyPy']
     results.sort(key=lambda r: [r['interpreter'].startswith(o) for o in order].index(
         True) if any(r['interpreter'].startswith(o) for o in order) else len(order))

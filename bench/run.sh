@@ -6,17 +6,23 @@
 #   bash bench/run.sh            the full run: writes docs/performance-table.rst,
 #                                docs/_static/performance.png, bench/results/*.json
 #                                and, for the command line beside inotifywait
-#                                (bench/cli.py), docs/cli-performance-table.rst
+#                                (bench/cli.py), docs/cli-performance-table.rst;
+#                                for big trees (bench/tree.py),
+#                                docs/tree-performance-table.rst and
+#                                docs/_static/trees.png
 #   bash bench/run.sh --quick    tiny sizes, one interpreter, writes nothing in the
 #                                docs: a smoke test (CI runs it)
+#   bash bench/run.sh trees      bench/tree.py alone, on every interpreter: its
+#                                table and plot
 #
 # Draining 100,000 events needs /proc/sys/fs/inotify/max_queued_events raised,
 # which needs root; without it that size is skipped.
 set -eu
 cd "$(dirname "$0")/.."
 . tests/pythons.sh
-quick=
+quick= only=
 [ "${1:-}" = --quick ] && quick=--quick
+[ "${1:-}" = trees ] && only=tree
 pip_quiet=(-q --disable-pip-version-check)
 
 # prepare LABEL PYTHON: an environment with the peers; echoes its python
@@ -52,6 +58,7 @@ prepare() {
 run() {  # run LABEL PYTHON
     local label=$1 python=$2 env=bench/.venv-$1 out
     prepare "$label" "$python"
+    [ -n "$only" ] && { run_bench tree "$label" "$python"; return; }
     out=$results/$label.json
     if [ "$label" = 2.7 ]; then
         PYTHONPATH="$env/lib" "$python" bench/bench.py $quick --upstream \
@@ -60,12 +67,17 @@ run() {  # run LABEL PYTHON
         "$env/bin/python" bench/bench.py $quick --upstream "$env/upstream" --json "$out"
     fi
     echo
-    # the command line beside inotifywait
-    out=$results/cli-$label.json
-    if [ "$label" = 2.7 ]; then
-        PYTHONPATH="$env/lib" "$python" bench/cli.py $quick --json "$out"
+    # the command line beside inotifywait, on a burst and on a big tree
+    run_bench cli "$label" "$python"
+    run_bench tree "$label" "$python"
+}
+
+run_bench() {  # run_bench NAME LABEL PYTHON: bench/NAME.py, into results/NAME-LABEL
+    local env=bench/.venv-$2 out=$results/$1-$2.json
+    if [ "$2" = 2.7 ]; then
+        PYTHONPATH="$env/lib" "$3" bench/$1.py $quick --json "$out"
     else
-        "$env/bin/python" bench/cli.py $quick --json "$out"
+        "$env/bin/python" bench/$1.py $quick --json "$out"
     fi
 }
 
@@ -88,6 +100,12 @@ done
 if command -v pypy3 >/dev/null; then
     run pypy3 "$(command -v pypy3)"
 fi
-bench/.venv-3.11/bin/python bench/plot.py $(ls "$results"/*.json | grep -v /cli-)
-bench/.venv-3.11/bin/python bench/cli.py --rst docs/cli-performance-table.rst \
-    --tables $(ls "$results"/cli-*.json)
+if [ -z "$only" ]; then
+    bench/.venv-3.11/bin/python bench/plot.py $(ls "$results"/*.json |
+                                                grep -vE '/(cli|tree)-')
+    bench/.venv-3.11/bin/python bench/cli.py --rst docs/cli-performance-table.rst \
+        --tables $(ls "$results"/cli-*.json)
+fi
+bench/.venv-3.11/bin/python bench/tree.py --rst docs/tree-performance-table.rst \
+    --tables $(ls "$results"/tree-*.json)
+bench/.venv-3.11/bin/python bench/plot.py --trees $(ls "$results"/tree-*.json)
