@@ -161,8 +161,8 @@ done
 
 # Run the suite on one interpreter: LABEL PYTHON WHERE (sid or host) PIN [PYTEST
 # ARGS]. Writes its line (and, if it failed, what failed) to .venvs/logs/LABEL.report,
-# its counts, "passed failed skipped broken", to .venvs/logs/LABEL.counts, and last
-# .venvs/logs/LABEL.done.
+# its counts, "passed failed skipped broken ran" (ran: 1 if pytest ran), to
+# .venvs/logs/LABEL.counts, and last .venvs/logs/LABEL.done.
 run_one() {
     suite "$@" >"$logs/$1.report"
     touch "$logs/$1.done"
@@ -172,7 +172,7 @@ suite() {
     local label=$1 python=$2 where=$3 pin=$4 version reference status summary env
     local within=() settings run pytest lacks module hint
     shift 4
-    echo "0 0 0 1" >"$logs/$label.counts"
+    echo "0 0 0 1 0" >"$logs/$label.counts"
     [ "$where" = sid ] && within=("${sid_env[@]}")
     if ! version=$("${within[@]}" "$python" -c "$VERSION" 2>&1); then
         echo "$label: $python does not run: $version"
@@ -195,7 +195,7 @@ suite() {
     fi
     if ! "${within[@]}" "$python" -c "import $module" 2>/dev/null; then
         echo "$label ($version): it lacks $lacks, skipped: $hint"
-        [ "${CI:-}" = true ] || echo "0 0 0 0" >"$logs/$label.counts"
+        [ "${CI:-}" = true ] || echo "0 0 0 0 0" >"$logs/$label.counts"
         return
     fi
     if ! prepare "$label" "$python" "$pin" "$pin on $version" \
@@ -224,11 +224,11 @@ suite() {
     trap 'kill $pytest 2>/dev/null; exit 143' TERM  # stopped: stop it too
     wait $pytest
     status=$?
-    summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped)' \
-                  "$logs/$label.log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
+    summary=$(grep -E '^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+ ?s' "$logs/$label.log" |
+              tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
     count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '[0-9]+' || echo 0; }
     echo "$(count passed) $(($(count failed) + $(count error))) $(count skipped)" \
-         "$([ $status -eq 0 ] && echo 0 || echo 1)" >"$logs/$label.counts"
+         "$([ $status -eq 0 ] && echo 0 || echo 1) 1" >"$logs/$label.counts"
     if [ $status -ne 0 ]; then
         echo "$label ($version): FAILED (exit $status): ${summary:-no summary}"
         grep -E '^(FAILED|ERROR)|Error|error:' "$logs/$label.log" | head -n 30
@@ -271,10 +271,10 @@ while read -r label python where pin; do
     if [ "$python" = - ]; then
         if [ "${CI:-}" = true ]; then
             echo "$label: MISSING (a failure in CI)" >"$logs/$label.report"
-            echo "0 0 0 1" >"$logs/$label.counts"
+            echo "0 0 0 1 0" >"$logs/$label.counts"
         else
             echo "$label: missing, skipped" >"$logs/$label.report"
-            echo "0 0 0 0" >"$logs/$label.counts"
+            echo "0 0 0 0 0" >"$logs/$label.counts"
         fi
         touch "$logs/$label.done"
         continue
@@ -311,14 +311,14 @@ while [ ${#running[@]} -gt 0 ]; do
     reap
 done
 
-passed=0 failed=0 skipped=0 broken=0
+passed=0 failed=0 skipped=0 broken=0 ran=0
 for label in "${order[@]}"; do
-    read -r p f s b <"$logs/$label.counts"
+    read -r p f s b r <"$logs/$label.counts"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-    broken=$((broken + b))
+    broken=$((broken + b)) ran=$((ran + r))
 done
 echo "total: $passed passed, $failed failed, $skipped skipped"
-if [ $((passed + failed + skipped)) -eq 0 ]; then
+if [ $ran -eq 0 ]; then
     cat <<EOF
 No interpreter ran any test. Looked for: ${order[*]}; CPython in pyenv
 ($pyenv_root/versions), then on PATH as pythonX.Y, python3, python2 or python, and
