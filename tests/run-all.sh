@@ -85,6 +85,13 @@ if [ -n "$chosen" ]; then
     labels=$(echo "$labels" | grep -xF -f <(echo "$wanted" | tr ' ' '\n' | grep .))
 fi
 
+# One run at a time in a checkout: they share .venvs, and the chroot's mounts.
+exec 9>"$logs/run.lock"
+if ! flock -n 9; then
+    echo "another tests/run-all.sh is running in this checkout"
+    exit 1
+fi
+
 root=
 [ "$(id -u)" = 0 ] && root=yes
 
@@ -119,8 +126,8 @@ command -v inotifywait >/dev/null || apt_install inotify-tools
 
 # The chroot, if any of its interpreters is to run and it can be had.
 sid=
-trap 'sid_unmount >/dev/null' EXIT
 if needs 'python3.14|python3.15|pypy3.11' && [ -n "$root" ]; then
+    trap 'sid_unmount >/dev/null' EXIT
     sid_enter && sid=ready
 fi
 
@@ -304,7 +311,7 @@ reap() {
 for job in "${queue[@]}"; do
     [ ${#running[@]} -lt "$jobs" ] || reap
     read -r label python where pin <<<"$job"
-    run_one "$label" "$python" "$where" "$pin" "$@" &
+    run_one "$label" "$python" "$where" "$pin" "$@" 9>&- &  # the lock stays here
     running+=($!)
 done
 while [ ${#running[@]} -gt 0 ]; do
