@@ -333,6 +333,7 @@ done
 while [ ${#running[@]} -gt 0 ]; do
     reap
 done
+print_done  # when nothing ran, the lines of those missing
 
 passed=0 failed=0 skipped=0 broken=0 ran=0
 for label in "${order[@]}"; do
@@ -342,13 +343,14 @@ for label in "${order[@]}"; do
 done
 echo "total: $passed passed, $failed failed, $skipped skipped"
 if [ $ran -eq 0 ]; then
+    echo "No interpreter ran any test. It looked for ${order[*]}." | fold -s -w 84
     cat <<EOF
-No interpreter ran any test. Looked for: ${order[*]}; CPython in pyenv
-($pyenv_root/versions), then on PATH as pythonX.Y, python3, python2 or python, and
-PyPy as pypyX.Y or pypy3; 3.14, 3.15 and PyPy 3.11 also in the Debian unstable
-chroot, which needs root. To get one: your distribution's Python with its venv
-module (Debian, Ubuntu: apt-get install python3 python3-venv, or pypy3 pypy3-venv),
-or pyenv (https://github.com/pyenv/pyenv, then pyenv install 3.13).
+CPython in pyenv ($pyenv_root/versions), then on PATH as pythonX.Y,
+python3, python2 or python; PyPy on PATH as pypyX.Y or pypy3; 3.14, 3.15 and PyPy
+3.11 in the Debian unstable chroot first, which needs root. To get one: your
+distribution's Python with its venv module (Debian, Ubuntu: apt-get install python3
+python3-venv, or pypy3 pypy3-venv), or pyenv (https://github.com/pyenv/pyenv, then
+pyenv install 3.13).
 EOF
     exit 1
 fi
