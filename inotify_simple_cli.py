@@ -92,7 +92,8 @@ Usage: %(prog)s [ options ] file1 [ file2 ] [ ... ]
 
 Watch files and directories with inotify and print one line per event: the watched
 path, the events, the name. The options, output and exit statuses are those of
-inotifywait (inotify-tools 3.22), so a script written for one runs with the other.
+inotifywait (inotify-tools 3.22, and 4.x's where 4.x changed them on purpose), so a
+script written for one runs with the other.
 
 Options:
   -h, --help             print this help and exit (with status 1, as inotifywait)
@@ -109,8 +110,12 @@ Options:
   -P, --no-dereference   do not follow symbolic links
   -q, --quiet            do not say when the watches are set up; -qq: print no
                          events either
+  -I, --inotify          watch with inotify (accepted: it is what this does)
+  -F, --fanotify         refused: this program does not watch with fanotify
+  -S, --filesystem       refused (a whole file system with fanotify)
   -t, --timeout N        exit with status 2 when N seconds pass without an event
-                         (0, the default: never)
+                         (0, the default: never; a negative N is refused once
+                         the watches are set up)
   -e, --event NAME       an event to watch for; repeat it, or separate names with
                          commas; the default is all of them
   -c, --csv              print CSV lines: path,events,name
@@ -445,7 +450,9 @@ class _Options(object):
         return None  # inotify: accepted, as it is what this program uses
 
     def take_timeout(self, value):
-        """``-t``: seconds as strtol() reads them, kept to 32 bits as inotifywait."""
+        """``-t``: seconds as strtol() reads them, the whole long as inotifywait 4.x
+        keeps it (3.22 kept 32 bits of it); a negative one ends the command once the
+        watches are set up (see :meth:`run`)."""
         match = _LONG_INT.match(value)
         if not value:
             _stderr('The provided value is not a valid timeout value.\n'
@@ -460,7 +467,7 @@ class _Options(object):
             _stderr('Something went wrong with the timeout value you provided.\n'
                     '%s\n' % os.strerror(errno.ERANGE))
             return 1
-        self.timeout = seconds % 2 ** 32
+        self.timeout = seconds
         return None
 
     # Setting up
@@ -502,6 +509,9 @@ class _Command(_Options):
             status = self.prepare()
             if status is None:
                 status = self.watch()
+            if status is None and self.timeout < 0:  # as inotifywait 4.x
+                _stderr('Negative timeout specified - abort!\n')
+                status = 1
             if status is None:
                 status = self.loop()
             return status

@@ -1,10 +1,11 @@
 # Sourced by tests/run-all.sh: the interpreters that only Debian unstable (sid) has,
-# CPython 3.14 and 3.15 and PyPy 3.11. They need sid's own C library, so they live in
-# a chroot at .venvs/sid, made with debootstrap from the Debian archive the machine's
-# apt uses, and reused while complete: the stamp .venvs/sid/.complete is written last,
-# once every package is in and the interpreters run. A missing or broken one is made
-# again. Needs root (chroot, mount); the caller sets $repo and $logs and defines
-# apt_install.
+# CPython 3.14 and 3.15 and PyPy 3.11, and sid's inotify-tools 4.x, the second
+# inotifywait that the command line's tests run beside. They need sid's own C
+# library, so they live in a chroot at .venvs/sid, made with debootstrap from the
+# Debian archive the machine's apt uses, and reused while complete: the stamp
+# .venvs/sid/.complete is written last, once every package is in and the programs
+# run. A missing or broken one is made again. Needs root (chroot, mount); the caller
+# sets $repo and $logs and defines apt_install.
 #
 # While in use, the chroot has proc, sysfs and the host's /dev mounted in, and the
 # checkout bound at its own path, so that paths are the same inside and out. Deleting
@@ -13,6 +14,7 @@
 
 sid_root=$repo/.venvs/sid
 sid_packages='python3.14 python3.14-venv python3.15 python3.15-venv pypy3 pypy3-venv'
+sid_packages="$sid_packages inotify-tools"
 sid_interpreters='/usr/bin/python3.14 /usr/bin/python3.15 /usr/bin/pypy3'
 # The host's CA bundle, so that pip in the chroot trusts what the host's pip trusts.
 sid_ca=/etc/host-ca-certificates.crt
@@ -63,19 +65,7 @@ sid_mount() {
     mount --rbind /dev "$sid_root/dev" && mount --make-rslave "$sid_root/dev" &&
     mkdir -p "$sid_root$repo" && mount --bind "$repo" "$sid_root$repo" &&
     mount --make-private "$sid_root$repo" &&
-    cp /etc/ssl/certs/ca-certificates.crt "$sid_root$sid_ca" && sid_inotifywait
-}
-
-# The host's inotifywait, the reference that the command line's tests compare with,
-# and its library, at the same paths in the chroot (sid's own is another version).
-sid_inotifywait() {
-    local file
-    [ -x /usr/bin/inotifywait ] || return 0
-    for file in /usr/bin/inotifywait $(ldd /usr/bin/inotifywait |
-                                       awk '/libinotifytools/ { print $3 }'); do
-        mkdir -p "$sid_root$(dirname "$file")" &&
-        cp -L "$file" "$sid_root$file" || return 1
-    done
+    cp /etc/ssl/certs/ca-certificates.crt "$sid_root$sid_ca"
 }
 
 sid_remove() {
@@ -92,6 +82,8 @@ sid_complete() {
     for python in $sid_interpreters; do
         chroot "$sid_root" "$python" -c 'import venv, ensurepip' 2>/dev/null || return 1
     done
+    chroot "$sid_root" /usr/bin/inotifywait --help >/dev/null 2>&1
+    [ $? = 1 ]  # its --help exits 1
 }
 
 # The archive the machine's apt uses for its own release, or Debian's own.

@@ -2,6 +2,8 @@
 
 Each program runs in a twin of its own (``TMP/ours`` and ``TMP/theirs``) with the
 same relative arguments, so that their output is the same bytes when they agree.
+The real inotifywait is /usr/bin/inotifywait, or the one $INOTIFYWAIT names; the
+tests that differ between its versions ask :func:`reference` which it is.
 Readiness is read from ``/proc``: a program is ready when its inotify descriptor
 holds the watches expected and it waits for events, and done with what was done to
 its twin when it has
@@ -10,6 +12,7 @@ woken (the kernel queues events, and wakes the reader, before the call that caus
 them returns).
 """
 import os
+import re
 import select
 import signal
 import subprocess
@@ -21,7 +24,7 @@ import pytest
 from conftest import WAIT
 from conftest import python_env
 
-INOTIFYWAIT = '/usr/bin/inotifywait'
+INOTIFYWAIT = os.environ.get('INOTIFYWAIT', '/usr/bin/inotifywait')
 OURS = [sys.executable, '-m', 'inotify_simple']
 # The calls that wait for events: inotifywait's pselect6(), Python's poll() (ppoll()
 # on aarch64), by number.
@@ -66,6 +69,31 @@ def need_inotifywait():
         pytest.skip(message)
     if WAITING is None:
         pytest.skip('which system calls wait for events is not known on this machine')
+
+
+_REFERENCE = []
+
+
+def reference():
+    """The version of the inotifywait the tests run beside, from the first line of
+    its ``--help`` ("inotifywait 3.22.6.0"), as a tuple of ints: (3, 22, 6, 0);
+    () where it is missing or does not say."""
+    if not _REFERENCE:
+        version = ()
+        if os.access(INOTIFYWAIT, os.X_OK):
+            process = subprocess.Popen([INOTIFYWAIT, '--help'], stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+            out = process.communicate()[0]
+            found = re.match(br'inotifywait (\d+(?:\.\d+)*)', out)
+            if found:
+                version = tuple(int(part) for part in found.group(1).split(b'.'))
+        _REFERENCE.append(version)
+    return _REFERENCE[0]
+
+
+def against_4x():
+    """Whether the reference is inotify-tools 4.x (or later), not 3.22."""
+    return reference() >= (4,)
 
 
 def drop_to_nobody():

@@ -1,6 +1,11 @@
 """The command line beside the real inotifywait: the same actions in twin
 directories, byte-identical output and the same exit status, option by option.
 
+They run beside inotifywait 3.22 (Debian 12) and 4.x (Debian unstable). Where the
+two differ, ours follows 4.x where 4.x changed on purpose and keeps 3.22's behaviour
+where 4.x crashes or prints something wrong; those tests say which and why, and
+docs/cli.rst has the table.
+
 Actions never repeat an event on the same name back to back: the kernel merges such
 repeats or not depending on when the reader reads.
 """
@@ -16,6 +21,8 @@ from conftest import overflow
 from conftest import queue_size
 from conftest import touch
 from sidebyside import SIDES
+from sidebyside import Program
+from sidebyside import against_4x
 from sidebyside import finish_twins
 from sidebyside import mkdir
 from sidebyside import nothing_left_running  # noqa: F401 (autouse)
@@ -168,10 +175,43 @@ def test_timeout_0_means_never(tmp):
     assert same(run_twins(tmp, ['-t', '0', 'w'])) == (TERMINATED, b'', SETUP)
 
 
-@pytest.mark.parametrize('value', [' 1', '+1', '4294967297', '-4294967295'])
+@pytest.mark.parametrize('value', [' 1', '+1'])
 def test_timeout_values_are_read_as_inotifywait_reads_them(tmp, value):
-    # strtol() skips leading blanks, and the value is kept to 32 bits: each is 1 s
+    # strtol() skips leading blanks and takes a sign: each is 1 s
     assert same(run_twins(tmp, ['-t', value, 'w'], until='exit'))[0] == 2
+
+
+@pytest.mark.parametrize('value', ['4294967297', '2147483648'])
+def test_a_timeout_beyond_32_bits_is_kept_whole_as_4x_keeps_it(tmp, value):
+    # 3.22 kept 32 bits of the value (4294967297 was 1 s); 4.x keeps the whole
+    # long, a deliberate change of its range that ours follows: ours still waits
+    differ = value == '4294967297' and not against_4x()
+    programs, deadline = start_twins(tmp, ['-t', value, 'w'])
+    if differ:
+        wait_until([programs['theirs']], Program.exited, deadline, '3.22 times out')
+    else:
+        time.sleep(1.5)  # more than a second, and neither has timed out
+    results = finish_twins(programs, deadline)
+    if differ:
+        assert results['ours'] == (TERMINATED, b'', SETUP)
+        assert results['theirs'] == (2, b'', SETUP)
+    else:
+        assert same(results) == (TERMINATED, b'', SETUP)
+
+
+@pytest.mark.parametrize('value', ['-1', '-4294967295'])
+def test_a_negative_timeout_is_refused_once_watching_as_4x_refuses_it(tmp, value):
+    # 4.x refuses it (on purpose: "used to test filesystem support") once the
+    # watches are set up, and ours follows; 3.22 waited for its 32 bits of it
+    refused = (1, b'', SETUP + b'Negative timeout specified - abort!\n')
+    if against_4x():
+        assert same(run_twins(tmp, ['-t', value, 'w'], until='exit')) == refused
+    else:
+        programs, deadline = start_twins(tmp, ['-t', value, 'w'])
+        wait_until([programs['ours']], Program.exited, deadline, 'ours refuses')
+        results = finish_twins(programs, deadline)
+        assert results['ours'] == refused
+        assert results['theirs'][0] != 1
 
 
 @pytest.mark.parametrize('value', ['1.5', 'inf', '', 'abc', '2x', '1 ',
@@ -342,7 +382,6 @@ def test_a_time_that_strftime_cannot_give_prints_nothing(tmp):
     ['nosuch'],
     ['w', 'nosuch'],
     ['-r', 'nosuch'],
-    ['--fromfile', 'nosuch'],
     ['-o', 'nosuch/x', 'w'],
     ['-d', '-o', 'nosuch', 'w'],
     ['--', '-m'],
@@ -350,6 +389,40 @@ def test_a_time_that_strftime_cannot_give_prints_nothing(tmp):
 ])
 def test_refusals_and_errors_in_inotifywait_s_words(tmp, args):
     assert same(run_twins(tmp, args, watches=0, until='exit'))[:2] == (1, b'')
+
+
+def test_a_fromfile_that_cannot_be_opened_is_refused_as_3_22_refuses_it(tmp):
+    # 4.x says so, then dies of SIGSEGV (a defect): ours keeps 3.22's refusal
+    results = run_twins(tmp, ['--fromfile', 'nosuch'], watches=0, until='exit')
+    refused = (1, b'', b"Couldn't open nosuch: No such file or directory\n"
+                       b'No files specified to watch!\n')
+    if against_4x():
+        assert results['ours'] == refused
+        assert results['theirs'] == (-signal.SIGSEGV, b'', refused[2].split(
+            b'\n')[0] + b'\n')
+    else:
+        assert same(results) == refused
+
+
+@pytest.mark.parametrize('option', ['-I', '--inotify'])
+def test_the_inotify_option_is_accepted(tmp, option):
+    # 4.x lists it in its help (watch with inotify, its default); 3.22 takes it
+    # and says nothing of it
+    assert same(run_twins(tmp, [option, '-t', '1', 'w'], until='exit')) == (
+        2, b'', SETUP)
+
+
+@pytest.mark.parametrize('option', ['-F', '--fanotify', '-S', '--filesystem'])
+def test_the_fanotify_options_are_refused(tmp, option):
+    # 4.x watches with fanotify, which this project does not wrap, and 3.22 takes
+    # them and watches with inotify: ours follows neither, and says so
+    name = {'-F': 'fanotify', '-S': 'filesystem'}.get(option, option[2:])
+    results = run_twins(tmp, [option, '-t', '1', 'w'], watches=0, until='exit')
+    assert results['ours'] == (1, b'', b'inotify_simple: --' + name.encode() +
+                               b': fanotify is not supported; this program '
+                               b'watches with inotify.\n')
+    if not against_4x():
+        assert results['theirs'] == (2, b'', SETUP)
 
 
 @pytest.mark.parametrize('template', ['--%s', '-%s', '-m%s', '--bogus=%s', '--ex=%s'])
@@ -378,7 +451,8 @@ def test_help_lists_every_option_and_exits_1(tmp):
                    b'-m, --monitor', b'-d, --daemon', b'-P, --no-dereference',
                    b'-r, --recursive', b'--fromfile', b'-o, --outfile', b'-s, --syslog',
                    b'-q, --quiet', b'-qq', b'--format', b'--no-newline', b'--timefmt',
-                   b'-c, --csv', b'-t, --timeout', b'-e, --event', b'--json'):
+                   b'-c, --csv', b'-t, --timeout', b'-e, --event', b'--json',
+                   b'-I, --inotify', b'-F, --fanotify', b'-S, --filesystem'):
         assert option in out
     assert b'inotifywait' not in out.split(b'\n')[0]
 
@@ -459,9 +533,17 @@ def test_fromfile_names_the_files_to_watch_and_to_exclude(tmp, source):
             touch(os.path.join(root, name, 'f'))
     args = ['-m', '-r', '-e', 'create', '--fromfile', 'list' if source == 'file'
             else '-', 'w/a']
-    assert same(run_twins(tmp, args, act, setup, watches=5,
-                          stdin=lines if source == 'stdin' else None))[1] == (
-        b'w/a/ CREATE f\nw/c/ CREATE f\nx/ CREATE f\n')
+    results = run_twins(tmp, args, act, setup, watches=5,
+                        stdin=lines if source == 'stdin' else None)
+    printed = b'w/a/ CREATE f\nw/c/ CREATE f\nx/ CREATE f\n'
+    if against_4x():
+        # 4.x tries to watch the empty line's empty name and gives up (a defect):
+        # ours skips it, as 3.22 does
+        assert results['ours'] == (TERMINATED, printed, SETUP_R)
+        assert results['theirs'] == (1, b'', SETUP_R.split(b'\n')[0] + b'\n' +
+                                     b"Couldn't watch : No such file or directory\n")
+    else:
+        assert same(results)[1] == printed
 
 
 def test_fromfile_ends_a_name_at_a_nul_byte(tmp):
@@ -555,6 +637,13 @@ def files_in_tree(root):
         os.remove(os.path.join(root, name, 'f'))
 
 
+# 4.x prints "Watching new directory DIR/" on standard error as it follows one, a
+# deliberate change that ours is to follow; until it does, these fail against 4.x.
+FOLLOWS_NEW_DIRECTORIES_QUIETLY = pytest.mark.xfail(
+    against_4x(), strict=True,
+    reason='ours does not yet say "Watching new directory DIR/" as 4.x does')
+
+
 def test_recursive_watches_the_whole_tree(tmp):
     out = same(run_twins(tmp, ['-m', '-r', 'w'], files_in_tree, tree, watches=6))[1]
     assert out.startswith(b'w/a/ CREATE f\nw/a/ OPEN f\n')
@@ -622,6 +711,7 @@ def test_an_ignored_sigint_stays_ignored(tmp):
         TERMINATED, b'w/ CREATE f\nw/ OPEN f\nw/ CLOSE_WRITE,CLOSE f\n')
 
 
+@FOLLOWS_NEW_DIRECTORIES_QUIETLY
 def test_recursive_follows_a_new_directory_once_it_is_watched(tmp):
     def mkdir_new(root):
         os.mkdir(os.path.join(root, 'w', 'new'))
@@ -649,6 +739,7 @@ def test_recursive_a_directory_moved_within_the_tree_keeps_its_new_path(tmp):
         b'w/c/moved/deep/ CLOSE_WRITE,CLOSE f\n')
 
 
+@FOLLOWS_NEW_DIRECTORIES_QUIETLY
 def test_recursive_skips_what_it_may_not_read_and_goes_on(tmp):
     if os.geteuid() != 0:
         pytest.skip('dropping to another user needs root')
