@@ -484,6 +484,10 @@ class _Command(_Options):
         self.excluded = set()  # @-paths, without their trailing /
         self.initial = None    # without -m, the wds watched at the start
         self.known_names = {}
+        self.unwatched = []    # errors of directories found, to be said
+        self.lines = []        # of the events handled, to be printed
+        self.status = None     # the exit status of an event that ends the command
+        self.moved_from = None  # the cookie of the last directory moved
 
     def run(self):
         """Watch, then print events until done; returns the exit status."""
@@ -683,9 +687,14 @@ class _Command(_Options):
     # Events
 
     def loop(self):
-        """Print events until one ends the command; returns the exit status."""
+        """Print events until one ends the command; returns the exit status.
+
+        The lines of the events of one read() go out in one write(), before
+        anything said on standard error, and before the command ends."""
         read = self.tree.read
         handle = self.handle
+        lines = self.lines
+        recursive = self.recursive
         while True:
             try:
                 events = read(timeout=self.timeout * 1000 if self.timeout else None)
@@ -694,40 +703,76 @@ class _Command(_Options):
                 return 1
             if not events:
                 return 2
-            for wd, mask, cookie, name, path in events:
-                status = handle(wd, mask, cookie, name, path)
-                if status is not None:
-                    return status
+            try:
+                for wd, mask, cookie, name, path in events:
+                    if handle(wd, mask, cookie, name, path):
+                        return self.status
+                    if mask & _ISDIR and recursive:
+                        self.follow(mask, cookie, path)
+                while self.unwatched:  # of directories no event was printed for
+                    self.say_unwatched(self.unwatched.pop(0))
+            finally:
+                if lines:
+                    self.flush()
 
     def handle(self, wd, mask, cookie, name, path):
-        """Print an event if it is asked for; an exit status if the command ends
-        with it."""
+        """Print an event if it is asked for; True if the command ends with it
+        (with ``self.status``)."""
         if name:
             path = path[:-len(name)]
         if mask & _Q_OVERFLOW or self.regex is None or self.libc.matches(
                 self.regex, path + name) != self.regex_excludes:
             if mask & self.shown and self.quiet < 2:
-                _write(self.line(wd, path, mask, cookie, name))
+                self.lines.append(self.line(wd, path, mask, cookie, name))
             if not self.monitor:
                 if mask & self.asked:
-                    return 0
+                    self.status = 0
+                    return True
                 # inotifywait watches no new directory without -m: what it would
                 # not see of one does not end the command
                 if wd in self.initial:
-                    return 1
-        return None
+                    self.status = 1
+                    return True
+        return False
+
+    def flush(self):
+        """Print the lines of the events handled."""
+        _write(b''.join(self.lines))
+        del self.lines[:]
 
     def say(self, message):
-        """A diagnostic, to standard error or (-s) to syslog."""
+        """A diagnostic, to standard error or (-s) to syslog, after the lines of
+        the events before it."""
+        if self.lines:
+            self.flush()
         if self.syslog:
             self.syslog.syslog(self.syslog.LOG_INFO, _bytes(message).rstrip(b'\n')
                                .decode(_FS_ENCODING, 'replace'))
         else:
             _stderr(message)
 
+    def follow(self, mask, cookie, path):
+        """As inotifywait 4.x, with -m: say that a new directory (made, or moved in
+        from outside the trees) is followed, after its event; then, as both
+        versions, if it could not be watched."""
+        if mask & _MOVED_FROM:
+            self.moved_from = cookie
+            return
+        if not mask & _CREATE and not (mask & _MOVED_TO and cookie != self.moved_from):
+            return
+        if self.monitor and not self.quiet and os.path.isdir(path):
+            self.say(b'Watching new directory ' + path + b'/\n')
+        for error in list(self.unwatched):
+            if _bytes(error.filename) == path:
+                self.unwatched.remove(error)
+                self.say_unwatched(error)
+
     def cannot_watch(self, error):
-        """Say, as inotifywait says, that a directory found under a tree is not
-        watched, or not whole."""
+        """A directory found under a tree is not watched, or not whole: said after
+        its event."""
+        self.unwatched.append(error)
+
+    def say_unwatched(self, error):
         self.say(b"Couldn't watch new directory " + _bytes(error.filename) + b'/: ' +
                  _strerror(error) + b'\n')
 

@@ -56,6 +56,7 @@ _SCANDIR_FD = getattr(os, 'supports_fd', ()) and getattr(os, 'scandir', None) in
     os.supports_fd
 _scandir = getattr(os, 'scandir', None)  # Python 3.5+
 _INFINITY = float('inf')
+_tuple_new = tuple.__new__  # a TreeEvent made without its __new__, in Python
 _BATCH = 4096  # events handled, at most, for one read()
 _MISSING = 1024  # new directories not found where they were made, kept at most
 _monotonic = getattr(__import__('time'), 'monotonic', __import__('time').time)
@@ -195,9 +196,8 @@ class Tree(object):
 
     def __init__(self, path=None, mask=_ALL_EVENTS, exclude=None, onerror=None):
         mask = index(mask)  # a TypeError for what is not an integer
-        if not mask & _ALL_EVENTS or not 0 <= mask < 2 ** 32:
-            raise ValueError('mask asks for no event: %r' % mask if 0 <= mask < 2 ** 32
-                             else 'mask is not a 32-bit mask: %r' % mask)
+        if not 0 < mask < 2 ** 32:  # the kernel's EINVAL, said at once
+            raise ValueError('mask is not a mask of flags: %r' % mask)
         self.mask = mask
         # What is returned; what a directory is watched for (its reading left out
         # while it is listed); the reading of directories, left out meanwhile.
@@ -587,7 +587,8 @@ class Tree(object):
                     continue
                 path = name[:0]  # Q_OVERFLOW
             if mask & wanted:
-                ready.append(TreeEvent(wd, mask, cookie, name, path + name))
+                ready.append(_tuple_new(TreeEvent, (wd, mask, cookie, name,
+                                                    path + name)))
             if wd in self._unlisted and mask & _CREATED:
                 self._unlisted[wd].add(name)
             if mask & (_ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED):
