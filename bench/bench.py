@@ -347,6 +347,40 @@ def bench_memory(peers, directory, events):
     return {'peak memory of read(), %d events (bytes per event)' % events: result}
 
 
+def results_main(doc, table, measure, options=()):
+    """The command line of a benchmark whose results become tables: ``measure(args)``
+    gives the results (None: it cannot run here), ``table(results)`` their text.
+    ``options``: (flag, keywords) of its own arguments besides --quick, --json,
+    --rst and --tables."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='small sizes and few rounds: checks that it runs')
+    for flag, keywords in options:
+        parser.add_argument(flag, **keywords)
+    parser.add_argument('--json', help='also write the results to this file')
+    parser.add_argument('--rst', help='also write the table to this file')
+    parser.add_argument('--tables', nargs='+', metavar='JSON', help='measure '
+                        'nothing: write the tables of these results to --rst')
+    args = parser.parse_args()
+    if args.tables:
+        tables = []
+        for name in args.tables:
+            with open(name) as f:
+                tables.append(table(json.load(f)))
+        with open(args.rst, 'w') as f:
+            f.write('\n'.join(tables))
+        return
+    results = measure(args)
+    print(table(results))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+    if args.rst:
+        with open(args.rst, 'w') as f:
+            f.write(table(results))
+
+
 def machine():
     model = platform.machine()
     try:

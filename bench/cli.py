@@ -19,9 +19,7 @@ rate in the same round (above 1.0: ours prints faster).
 """
 from __future__ import print_function
 
-import argparse
 import contextlib
-import json
 import os
 import select
 import shutil
@@ -38,6 +36,7 @@ from bench import machine
 from bench import max_queued_events
 from bench import median
 from bench import queue_room
+from bench import results_main
 
 INOTIFYWAIT = '/usr/bin/inotifywait'
 # The calls in which each program waits for events (x86_64, aarch64)
@@ -250,35 +249,15 @@ def table(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true',
-                        help='a small burst and 2 rounds: checks that it runs')
-    parser.add_argument('--events', type=int, help='CREATEs a burst (100000)')
-    parser.add_argument('--rounds', type=int, help='rounds (5)')
-    parser.add_argument('--json', help='also write the results to this file')
-    parser.add_argument('--rst', help='also write the table to this file')
-    parser.add_argument('--tables', nargs='+', metavar='JSON', help='measure '
-                        'nothing: write the tables of these results to --rst')
-    args = parser.parse_args()
-    if args.tables:
-        tables = []
-        for name in args.tables:
-            with open(name) as f:
-                tables.append(table(json.load(f)))
-        with open(args.rst, 'w') as f:
-            f.write('\n'.join(tables))
-        return
-    if not os.access(INOTIFYWAIT, os.X_OK):
-        sys.exit('bench/cli.py compares with %s: install inotify-tools' % INOTIFYWAIT)
-    events = args.events or (2000 if args.quick else 100000)
-    results = measure(events, args.rounds or (2 if args.quick else 5))
-    print(table(results))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=1, sort_keys=True)
-    if args.rst:
-        with open(args.rst, 'w') as f:
-            f.write(table(results))
+    def run(args):
+        if not os.access(INOTIFYWAIT, os.X_OK):
+            sys.exit('bench/cli.py compares with %s: install inotify-tools'
+                     % INOTIFYWAIT)
+        events = args.events or (2000 if args.quick else 100000)
+        return measure(events, args.rounds or (2 if args.quick else 5))
+    results_main(__doc__, table, run, [
+        ('--events', dict(type=int, help='CREATEs a burst (100000)')),
+        ('--rounds', dict(type=int, help='rounds (5)'))])
 
 
 if __name__ == '__main__':

@@ -27,8 +27,6 @@ that never held them.
 """
 from __future__ import print_function
 
-import argparse
-import json
 import os
 import select
 import shutil
@@ -43,6 +41,10 @@ from bench import interpreter
 from bench import machine
 from bench import median
 from bench import queue_room
+from bench import results_main
+
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+from burst import churn  # noqa: E402 (the tests' burst, in tests/burst.py)
 
 INOTIFYWAIT = '/usr/bin/inotifywait'
 READY = b'Watches established.'
@@ -291,62 +293,6 @@ def summary(samples):
 
 # Nothing missed
 
-def churn(top, outside, round_):
-    """The burst. Returns the files expected, each with the paths it may be
-    reported at, and every path that held a file."""
-    expected = {}
-    held = set()
-
-    def made(*paths):
-        expected[paths[0]] = paths
-        held.update(paths)
-    for tree in range(5):  # made with makedirs, filled at every level at once
-        deepest = os.path.join(top, 'r%d-m%d' % (round_, tree), 'a', 'b')
-        os.makedirs(deepest)
-        for level in (deepest, os.path.dirname(deepest),
-                      os.path.dirname(os.path.dirname(deepest))):
-            for i in range(20):
-                path = os.path.join(level, 'f%d' % i)
-                open(path, 'w').close()
-                made(path)
-    for tree in range(3):  # built outside, moved in
-        built = os.path.join(outside, 'r%d-o%d' % (round_, tree))
-        os.makedirs(os.path.join(built, 'deep'))
-        for i in range(10):
-            for where in (built, os.path.join(built, 'deep')):
-                open(os.path.join(where, 'g%d' % i), 'w').close()
-        os.rename(built, os.path.join(top, os.path.basename(built)))
-        for i in range(10):
-            for where in ('', 'deep'):
-                made(os.path.join(top, os.path.basename(built), where, 'g%d' % i))
-    for tree in range(2):  # made, filled, renamed at once, filled again
-        first = os.path.join(top, 'r%d-n%d' % (round_, tree))
-        then = first + '-renamed'
-        os.mkdir(first)
-        for i in range(10):
-            open(os.path.join(first, 'h%d' % i), 'w').close()
-        os.rename(first, then)
-        for i in range(10):
-            open(os.path.join(then, 'k%d' % i), 'w').close()
-            made(os.path.join(then, 'h%d' % i), os.path.join(first, 'h%d' % i))
-            made(os.path.join(then, 'k%d' % i))
-    for i in range(60):  # made, filled and removed at once, half renamed first
-        path = os.path.join(top, 'r%d-t%d' % (round_, i))
-        os.mkdir(path)
-        open(os.path.join(path, 'x'), 'w').close()
-        held.add(os.path.join(path, 'x'))
-        if i % 2:
-            os.rename(path, path + '-r')
-            path += '-r'
-            held.add(os.path.join(path, 'x'))
-        os.remove(os.path.join(path, 'x'))
-        os.rmdir(path)
-    for i in range(20):  # then new files
-        made(os.path.join(top, 'r%d-late%d' % (round_, i)))
-        open(os.path.join(top, 'r%d-late%d' % (round_, i)), 'w').close()
-    return expected, held
-
-
 def nothing_missed(top, found, rounds=2):
     """Per program: files reported / expected, reported twice, and paths reported
     that never held a file."""
@@ -355,12 +301,12 @@ def nothing_missed(top, found, rounds=2):
         if label == 'recipe':
             continue
         result = {'reported': 0, 'expected': 0, 'twice': 0, 'wrong': 0}
-        for round_ in range(rounds):
+        for _ in range(rounds):
             tree = tempfile.mkdtemp(dir=top)
             outside = tempfile.mkdtemp(dir=top)
             run = Run(found[label], tree)
             try:
-                expected, held = churn(tree, outside, round_)
+                expected, held = churn(tree, outside)
                 counts = {}
                 for path in reported_paths(run):
                     counts[path] = counts.get(path, 0) + 1
@@ -442,34 +388,14 @@ def rst(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true',
-                        help='a small tree, small bursts, 1 round: checks that it runs')
-    parser.add_argument('--rounds', type=int, help='rounds (3)')
-    parser.add_argument('--json', help='also write the results to this file')
-    parser.add_argument('--rst', help='also write the tables to this file')
-    parser.add_argument('--tables', nargs='+', metavar='JSON', help='measure '
-                        'nothing: write the tables of these results to --rst')
-    args = parser.parse_args()
-    if args.tables:
-        tables = []
-        for name in args.tables:
-            with open(name) as f:
-                tables.append(table(json.load(f)))
-        with open(args.rst, 'w') as f:
-            f.write('\n'.join(tables))
-        return
-    if not os.access(INOTIFYWAIT, os.X_OK):
-        sys.exit('bench/tree.py compares with %s: install inotify-tools' % INOTIFYWAIT)
-    shape, files = ((4, 5, 5), 500) if args.quick else ((40, 25, 20), 20000)
-    results = measure(shape, files, args.rounds or (1 if args.quick else 3))
-    print(table(results))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=1, sort_keys=True)
-    if args.rst:
-        with open(args.rst, 'w') as f:
-            f.write(table(results))
+    def run(args):
+        if not os.access(INOTIFYWAIT, os.X_OK):
+            sys.exit('bench/tree.py compares with %s: install inotify-tools'
+                     % INOTIFYWAIT)
+        shape, files = ((4, 5, 5), 500) if args.quick else ((40, 25, 20), 20000)
+        return measure(shape, files, args.rounds or (1 if args.quick else 3))
+    results_main(__doc__, table, run, [('--rounds', dict(type=int,
+                                                         help='rounds (3)'))])
 
 
 if __name__ == '__main__':
