@@ -15,6 +15,7 @@ import os
 import stat
 import sys
 import threading
+import time
 from collections import deque
 from collections import namedtuple
 from operator import index
@@ -32,7 +33,7 @@ _DELETE = int(flags.DELETE)
 _CREATE, _MOVE_SELF = int(flags.CREATE), int(flags.MOVE_SELF)
 _UNMOUNT, _Q_OVERFLOW = int(flags.UNMOUNT), int(flags.Q_OVERFLOW)
 _IGNORED, _ISDIR = int(flags.IGNORED), int(flags.ISDIR)
-_ONLYDIR, _DONT_FOLLOW = int(flags.ONLYDIR), int(flags.DONT_FOLLOW)
+_ONLYDIR, _EXCL_UNLINK = int(flags.ONLYDIR), int(flags.EXCL_UNLINK)
 _MASK_ADD, _ONESHOT = int(flags.MASK_ADD), int(flags.ONESHOT)
 _MASK_CREATE = int(flags.MASK_CREATE)
 _ALL_EVENTS = int(masks.ALL_EVENTS)
@@ -59,7 +60,7 @@ _INFINITY = float('inf')
 _tuple_new = tuple.__new__  # a TreeEvent made without its __new__, in Python
 _BATCH = 4096  # events handled, at most, for one read()
 _MISSING = 1024  # new directories not found where they were made, kept at most
-_monotonic = getattr(__import__('time'), 'monotonic', __import__('time').time)
+_monotonic = getattr(time, 'monotonic', time.time)  # Python 3.3+
 try:
     from threading import get_ident as _get_ident
 except ImportError:  # Python 2.7
@@ -202,7 +203,7 @@ class Tree(object):
         # What is returned; what a directory is watched for (its reading left out
         # while it is listed); the reading of directories, left out meanwhile.
         self._wanted = (mask & _ALL_EVENTS) | _ALWAYS
-        self._full = (mask & _ALL_EVENTS) | _FOLLOW | _ONLYDIR
+        self._full = (mask & (_ALL_EVENTS | _EXCL_UNLINK)) | _FOLLOW | _ONLYDIR
         self._quiet = self._full & ~_READS
         self._exclude = exclude
         self._onerror = onerror
