@@ -637,13 +637,6 @@ def files_in_tree(root):
         os.remove(os.path.join(root, name, 'f'))
 
 
-# 4.x prints "Watching new directory DIR/" on standard error as it follows one, a
-# deliberate change that ours is to follow; until it does, these fail against 4.x.
-FOLLOWS_NEW_DIRECTORIES_QUIETLY = pytest.mark.xfail(
-    against_4x(), strict=True,
-    reason='ours does not yet say "Watching new directory DIR/" as 4.x does')
-
-
 def test_recursive_watches_the_whole_tree(tmp):
     out = same(run_twins(tmp, ['-m', '-r', 'w'], files_in_tree, tree, watches=6))[1]
     assert out.startswith(b'w/a/ CREATE f\nw/a/ OPEN f\n')
@@ -711,7 +704,6 @@ def test_an_ignored_sigint_stays_ignored(tmp):
         TERMINATED, b'w/ CREATE f\nw/ OPEN f\nw/ CLOSE_WRITE,CLOSE f\n')
 
 
-@FOLLOWS_NEW_DIRECTORIES_QUIETLY
 def as_4x_follows(results, *directories):
     """``results`` with what inotifywait 4.x says on purpose as it follows a new
     directory, and ours with it, taken out of ours where the reference is 3.22,
@@ -755,7 +747,6 @@ def test_recursive_a_directory_moved_within_the_tree_keeps_its_new_path(tmp):
         b'w/c/moved/deep/ CLOSE_WRITE,CLOSE f\n')
 
 
-@FOLLOWS_NEW_DIRECTORIES_QUIETLY
 def test_recursive_skips_what_it_may_not_read_and_goes_on(tmp):
     if os.geteuid() != 0:
         pytest.skip('dropping to another user needs root')
