@@ -123,7 +123,8 @@ def _libc_function(name):
     if _libc is None:
         # The same functions without errno kept: a call that succeeds costs less
         # (add_watch's); one that fails is made again through _libc, for errno.
-        # Published before _libc, which other threads test to skip the loading.
+        # Published before _libc, which other threads test to skip the loading:
+        # two stores into one dict (the module's), seen in order by every thread.
         _libc_quick = _load_libc(use_errno=False)
         _libc = _load_libc(use_errno=True)
     function = getattr(_libc, name, None)
