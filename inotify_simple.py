@@ -437,7 +437,6 @@ class INotify(FileIO):
                 wake waiting readers (an eventfd, made by the first ``read()`` of
                 a process that waits) cannot be made.
         """
-        # (the quick cases quickly: they need no deadline, no delay)
         deadline = None if timeout == 0 else _deadline(_seconds(timeout, 'timeout'))
         delay = None if read_delay is None else _seconds(read_delay, 'read_delay')
         process = self.__processes.get(_this_process()) or self.__process()
