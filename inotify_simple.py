@@ -389,7 +389,8 @@ class INotify(FileIO):
             ValueError: the instance is closed.
             OSError: ``EINVAL`` if ``wd`` is not a watch of this instance.
         """
-        wd = int(index(wd))
+        if wd.__class__ is not int:  # a wd from add_watch() is, and passes quickly
+            wd = int(index(wd))
         process = self.__processes.get(_this_process()) or self.__process()
         me = get_ident()
         try:
