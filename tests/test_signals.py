@@ -255,6 +255,7 @@ def handler(signum, frame):
     state['handled'] = state.get('handled', 0) + 1
 signal.signal(signal.SIGALRM, handler)
 state['inotify'] = INotify()
+state['inotify'].close()  # what the first handlers close, before the loop's
 end = time.time() + SECONDS
 signal.setitimer(signal.ITIMER_REAL, 5e-5, 5e-5)
 try:
