@@ -625,10 +625,11 @@ class _Command(_Options):
             return lambda wd, path, mask, cookie, name: b''
         template, fields = compiled
         if fields == [b'w', b'e,', b'f']:  # the default, quickly
-            names = self.names
+            known, names = self.known_names, self.names
 
             def default_line(wd, path, mask, cookie, name):
-                return template % (path, names(mask), name)
+                return template % (path, known.get((mask, b',')) or names(mask),
+                                   name)
             return default_line
         getters = [self.getter(field) for field in fields]
 
@@ -691,10 +692,10 @@ class _Command(_Options):
 
         The lines of the events of one read() go out in one write(), before
         anything said on standard error, and before the command ends."""
-        read = self.tree.read
-        handle = self.handle
-        lines = self.lines
-        recursive = self.recursive
+        read, lines, line = self.tree.read, self.lines, self.line
+        regex, matches = self.regex, self.libc and self.libc.matches
+        shown = self.shown if self.quiet < 2 else 0
+        monitor, recursive = self.monitor, self.recursive
         while True:
             try:
                 events = read(timeout=self.timeout * 1000 if self.timeout else None)
@@ -705,8 +706,13 @@ class _Command(_Options):
                 return 2
             try:
                 for wd, mask, cookie, name, path in events:
-                    if handle(wd, mask, cookie, name, path):
-                        return self.status
+                    where = path[:-len(name)] if name else path  # %w
+                    if regex is None or mask & _Q_OVERFLOW or matches(
+                            regex, path) != self.regex_excludes:
+                        if mask & shown:
+                            lines.append(line(wd, where, mask, cookie, name))
+                        if not monitor and self.ends(wd, mask):
+                            return self.status
                     if mask & _ISDIR and recursive:
                         self.follow(mask, cookie, path)
                 while self.unwatched:  # of directories no event was printed for
@@ -715,24 +721,16 @@ class _Command(_Options):
                 if lines:
                     self.flush()
 
-    def handle(self, wd, mask, cookie, name, path):
-        """Print an event if it is asked for; True if the command ends with it
-        (with ``self.status``)."""
-        if name:
-            path = path[:-len(name)]
-        if mask & _Q_OVERFLOW or self.regex is None or self.libc.matches(
-                self.regex, path + name) != self.regex_excludes:
-            if mask & self.shown and self.quiet < 2:
-                self.lines.append(self.line(wd, path, mask, cookie, name))
-            if not self.monitor:
-                if mask & self.asked:
-                    self.status = 0
-                    return True
-                # inotifywait watches no new directory without -m: what it would
-                # not see of one does not end the command
-                if wd in self.initial:
-                    self.status = 1
-                    return True
+    def ends(self, wd, mask):
+        """Without -m, whether the event ends the command (with ``self.status``)."""
+        if mask & self.asked:
+            self.status = 0
+            return True
+        # inotifywait watches no new directory without -m: what it would not see
+        # of one does not end the command
+        if wd in self.initial:
+            self.status = 1
+            return True
         return False
 
     def flush(self):

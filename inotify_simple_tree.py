@@ -569,16 +569,15 @@ class Tree(object):
     def _handle(self):
         """Handle the kernel's events in order, into ``_ready``; a batch at most,
         so that a long queue is not held twice over."""
-        todo = self._todo
-        ready = self._ready
-        paths = self._paths
-        wanted = self._wanted
-        encode = self._encode
+        todo, ready, paths = self._todo, self._ready, self._paths
+        removed, unlisted = self._removed, self._unlisted
+        wanted, encode = self._wanted, self._encode
+        followed = _ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED
         while todo and len(ready) < _BATCH:
             wd, mask, cookie, name = todo.popleft()
-            if wd in self._removed:  # the IGNORED of a watch the tree removed
+            if wd in removed:  # the IGNORED of a watch the tree removed
                 if mask & _IGNORED:
-                    self._removed.discard(wd)
+                    removed.discard(wd)
                 continue
             path = paths.get(wd)
             if encode:
@@ -590,9 +589,9 @@ class Tree(object):
             if mask & wanted:
                 ready.append(_tuple_new(TreeEvent, (wd, mask, cookie, name,
                                                     path + name)))
-            if wd in self._unlisted and mask & _CREATED:
-                self._unlisted[wd].add(name)
-            if mask & (_ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED):
+            if unlisted and wd in unlisted and mask & _CREATED:
+                unlisted[wd].add(name)
+            if mask & followed:
                 try:
                     self._follow(wd, mask, cookie, name, path)
                 except OSError as error:

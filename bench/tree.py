@@ -263,9 +263,11 @@ def measure(shape, files, rounds):
             samples = dict((label, []) for label in labels)
             for round_ in range(rounds):
                 order = labels[round_ % len(labels):] + labels[:round_ % len(labels)]
-                for label in order:  # the recipe prints nothing
-                    samples[label].append(measure_round(found[label], tree, deepest,
-                                                        files, label != 'recipe'))
+                for label in order:  # the recipe prints nothing; watchdog, stopped
+                    #                      and continued, nothing more either
+                    samples[label].append(measure_round(
+                        found[label], tree, deepest, files,
+                        label not in ('recipe', 'watchdog')))
             results['cases'][case] = summary(samples)
         results['missed'] = nothing_missed(top, programs(True, peers=True))
     finally:
