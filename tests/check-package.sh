@@ -34,10 +34,13 @@ from inotify_simple import INotify, flags
 assert inotify_simple.__file__.startswith(sys.argv[1]), inotify_simple.__file__
 site = os.path.dirname(inotify_simple.__file__)
 assert os.path.exists(os.path.join(site, 'inotify_simple-stubs', '__init__.pyi'))
-import inotify_simple_cli
-assert inotify_simple_cli.__file__.startswith(sys.argv[1]), inotify_simple_cli.__file__
+import inotify_simple_cli, inotify_simple_tree
+for module in (inotify_simple_cli, inotify_simple_tree):
+    assert module.__file__.startswith(sys.argv[1]), module.__file__
 with INotify() as inotify:
     assert inotify.add_watch('.', flags.CREATE) == 1
+with inotify_simple_tree.Tree('.', flags.CREATE) as tree:
+    assert './' in tree.watches().values() and './bin/' in tree.watches().values()
 print('%s: installed %s from the wheel' % (sys.version.split()[0],
                                           inotify_simple.__version__))
 PYTHON
