@@ -96,6 +96,18 @@ for name in sorted(METHODS):
 print('ok')
 '''
 
+# For the scripts below: fds(), the descriptors of the kind an instance has.
+ANON_FDS = '''def fds():
+    found = []
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            if os.readlink('/proc/self/fd/' + fd).startswith('anon_inode:'):
+                found.append(fd)
+        except OSError:  # the listing's own descriptor
+            pass
+    return sorted(found)'''
+
+
 
 @pytest.mark.parametrize('seed', [1, 2, 3])
 def test_close_from_a_handler_interrupting_any_method(seed):
@@ -189,15 +201,7 @@ def until_fired(call):  # a function: CPython 3.13 and 3.14 may raise a handler'
     # exception at a loop's jump back outside the try around it (gh-130279)
     while not fired:
         call()
-def fds():
-    found = []
-    for fd in os.listdir('/proc/self/fd'):
-        try:
-            if os.readlink('/proc/self/fd/' + fd).startswith('anon_inode:'):
-                found.append(fd)
-        except OSError:  # the listing's own descriptor
-            pass
-    return sorted(found)
+ANON_FDS
 before = fds()
 inotify = INotify()
 wd = inotify.add_watch(tmp, flags.CREATE)
@@ -218,7 +222,7 @@ for call in calls:
 inotify.close()
 assert inotify.closed and fds() == before, (before, fds())
 print('ok')
-'''.replace('READS', repr(reads))
+'''.replace('READS', repr(reads)).replace('ANON_FDS', ANON_FDS)
     status, out, err = run_script(code)
     assert (status, out) == (0, 'ok\n'), err
     # A handler may run inside a finalizer (PyPy's ctypes has many, written in
@@ -239,15 +243,7 @@ def test_close_from_a_handler_keeps_up_with_a_storm_of_signals():
     code = '''
 import os, signal, sys, time
 from inotify_simple import INotify
-def fds():
-    found = []
-    for fd in os.listdir('/proc/self/fd'):
-        try:
-            if os.readlink('/proc/self/fd/' + fd).startswith('anon_inode:'):
-                found.append(fd)
-        except OSError:  # the listing's own descriptor
-            pass
-    return sorted(found)
+ANON_FDS
 before = fds()
 state = {}
 def handler(signum, frame):
@@ -270,5 +266,5 @@ state['inotify'].close()
 assert state['handled'] > 0
 assert fds() == before, (before, fds())
 print('ok')
-'''.replace('SECONDS', repr(seconds))
+'''.replace('SECONDS', repr(seconds)).replace('ANON_FDS', ANON_FDS)
     assert run_script(code, timeout=seconds + 60) == (0, 'ok\n', '')
