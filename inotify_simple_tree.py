@@ -167,7 +167,9 @@ class Tree(object):
 
     Threads: :meth:`read` and :meth:`watch` take one lock, which :meth:`read` holds
     while it waits for events; :meth:`watches` and :meth:`close` never wait for
-    it. After ``fork()``, the child's tree has a lock of its own. A signal handler
+    it. After ``fork()``, the child's tree has a lock of its own, and neither
+    process blocks when the other empties the queue they share (the descriptor
+    is non-blocking; :meth:`read` waits with ``poll()``). A signal handler
     that reads or watches while the thread it interrupted does gets
     ``RuntimeError``.
 
@@ -222,7 +224,9 @@ class Tree(object):
         self._lock = threading.Lock()  # held by the thread that handles events
         self._pid = os.getpid()
         self._user = None  # the thread that holds it
-        self._inotify = INotify()
+        # Non-blocking: after fork() two processes share the queue, and one of
+        # them may empty it between the other's FIONREAD and its read.
+        self._inotify = INotify(nonblocking=True)
         try:
             if path is not None:
                 self.watch(path)
