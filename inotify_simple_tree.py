@@ -442,14 +442,28 @@ class Tree(object):
         """A directory and every directory in it are listed: a new one is watched
         for its reading too (the one event of closing it is the walk's); it is
         closed."""
-        fd = frame[0]
+        fd, wd, path = frame[0], frame[1], frame[2]
         try:
             if frame[4] and self._full != self._quiet:
-                self._inotify.add_watch(b'/proc/self/fd/%d' % fd, self._full)
+                self._upgrade(fd, wd, path)
         finally:
             os.close(fd)
         if self._walked >= _DRAIN_EVERY:
             self._drain(walk)
+
+    def _upgrade(self, fd, wd, path):
+        """Watch directory ``wd``, open as ``fd``, for its reading too: through
+        its path, which is quicker than through ``fd``, unless the path now leads
+        elsewhere (it was renamed meanwhile), as the watch it gives tells."""
+        try:
+            upgraded = self._inotify.add_watch(path, self._full)
+        except OSError:
+            upgraded = None
+        if upgraded == wd:
+            return
+        if upgraded is not None and upgraded not in self._paths:
+            self._unwatch(upgraded)  # another directory's, not the tree's
+        self._inotify.add_watch(b'/proc/self/fd/%d' % fd, self._full)
 
     def _open(self, parent, name):
         """The directory ``name`` in the one open as ``parent``, opened without

@@ -89,6 +89,48 @@ def test_every_directory_is_watched_when_it_returns(tmp, tree_of):
     assert fence(tree, w) == []
 
 
+def kernel_watches(tree):
+    """How many watches the kernel holds for the tree's descriptor."""
+    with open('/proc/self/fdinfo/%d' % tree.fileno()) as f:
+        return sum(line.startswith('inotify wd:') for line in f)
+
+
+@pytest.mark.parametrize('newcomer', ['a directory', 'a link'])
+def test_a_directory_renamed_while_the_walk_lists_it_is_watched_whole_where_it_went(
+        tmp, newcomer):
+    # Once listed, a directory is watched for its reading too, by its path: here
+    # that path leads to another directory (or through a link, out of the tree),
+    # and the watch of the directory itself is the one changed.
+    w = os.path.join(tmp, 'w')
+    os.makedirs(os.path.join(w, 'd', 'sub'))
+    os.mkdir(os.path.join(tmp, 'outside'))
+
+    class Renaming(Tree):
+        def _entries(self, fd, all_entries):
+            found = Tree._entries(self, fd, all_entries)
+            if [name for name, _ in found] == ['sub'] and not os.path.exists(
+                    os.path.join(w, 'e')):
+                os.rename(os.path.join(w, 'd'), os.path.join(w, 'e'))
+                if newcomer == 'a directory':
+                    os.mkdir(os.path.join(w, 'd'))
+                else:
+                    os.symlink(os.path.join(tmp, 'outside'), os.path.join(w, 'd'))
+            return found
+    with Renaming(w, masks.ALL_EVENTS) as tree:
+        fence(tree, w)
+        assert directories(tree) == sorted(os.path.join(w, p) for p in (
+            ['', 'e/', 'e/sub/'] + (['d/'] if newcomer == 'a directory' else [])))
+        assert kernel_watches(tree) == len(tree.watches())  # none left over
+        os.listdir(os.path.join(w, 'e', 'sub'))
+        os.listdir(os.path.join(w, 'e'))
+        os.listdir(os.path.join(tmp, 'outside'))
+        events = relative(fence(tree, w, 'fence2'), w)
+        for path in ('e/', 'e/sub/', 'e/sub'):
+            assert (path, 'OPEN,ISDIR') in events
+            assert (path, 'CLOSE_NOWRITE,ISDIR') in events
+        assert not [path for path, _ in events if 'outside' in path]
+
+
 def test_events_carry_the_kernel_s_fields_and_the_path(tmp, tree_of):
     os.makedirs(os.path.join(tmp, 'w', 'a'))
     tree = tree_of(masks.ALL_EVENTS)
