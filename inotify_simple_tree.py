@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections import namedtuple
+from itertools import islice
 from operator import index
 
 from inotify_simple import INotify
@@ -44,6 +45,8 @@ _ALWAYS = _IGNORED | _Q_OVERFLOW | _UNMOUNT
 _FOLLOW = _CREATE | _MOVED_TO | _MOVED_FROM | _MOVE_SELF
 # What reading a directory does to it (and to its entry in its parent).
 _READS = _OPEN | _ACCESS | _CLOSE_NOWRITE
+# What an event is followed for: the events that may change the watches.
+_FOLLOWED = _ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED
 _CREATED = _CREATE | _MOVED_TO
 
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)  # Python 3.3+
@@ -590,8 +593,10 @@ class Tree(object):
         todo, ready, paths = self._todo, self._ready, self._paths
         removed, unlisted = self._removed, self._unlisted
         wanted, encode = self._wanted, self._encode
-        followed = _ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED
+        followed = _FOLLOWED
         while todo and len(ready) < _BATCH:
+            if not removed and not unlisted and self._plain(_BATCH - len(ready)):
+                continue
             wd, mask, cookie, name = todo.popleft()
             if wd in removed:  # the IGNORED of a watch the tree removed
                 if mask & _IGNORED:
@@ -616,6 +621,42 @@ class Tree(object):
                     if self._onerror is None:
                         raise
                     self._onerror(error)
+
+    def _plain(self, room):
+        """Handle at once the events at the head of the queue (``room`` at most)
+        that change no watch, of watches the tree knows; how many there were."""
+        todo, paths, wanted = self._todo, self._paths, self._wanted
+        events = list(todo) if len(todo) <= room else list(islice(todo, room))
+        union = 0
+        for event in events:
+            union |= event[1]
+        if union & _FOLLOWED:  # up to the first that does
+            for count, event in enumerate(events):
+                if event[1] & _FOLLOWED:
+                    del events[count:]
+                    break
+        while True:
+            try:
+                if self._encode:
+                    made = [_tuple_new(TreeEvent, (wd, mask, cookie, name,
+                                                   paths[wd] + name))
+                            for wd, mask, cookie, text in events if mask & wanted
+                            for name in (text.encode(_FS_ENCODING, _FS_ERRORS),)]
+                else:
+                    made = [_tuple_new(TreeEvent, (wd, mask, cookie, name,
+                                                   paths[wd] + name))
+                            for wd, mask, cookie, name in events if mask & wanted]
+                break
+            except KeyError:  # up to the first of a watch it does not know
+                del events[next(count for count, event in enumerate(events)
+                                if event[0] not in paths):]
+        self._ready.extend(made)
+        if len(events) == len(todo):
+            todo.clear()
+        else:
+            for _ in range(len(events)):
+                todo.popleft()
+        return len(events)
 
     def _follow(self, wd, mask, cookie, name, path):
         """Keep the watches of the trees as directories come, move and go."""

@@ -571,6 +571,27 @@ def assert_nothing_missed(reported, expected, held):
             if sum(counts.get(path, 0) for path in paths) != 1] == []  # once
 
 
+def test_events_are_handled_in_order_around_those_that_are_not_plain(tmp, tree_of):
+    # Runs of plain events are made into TreeEvents at once; an event of a watch
+    # it does not know, or one that may change the watches, is handled alone.
+    from inotify_simple import Event
+    w = os.path.join(tmp, 'w')
+    os.makedirs(os.path.join(w, 'd'))
+    tree = tree_of()
+    top = [wd for wd, path in tree.watches().items() if path == w + '/'][0]
+    mkdir, create = int(flags.CREATE | flags.ISDIR), int(flags.CREATE)
+    tree._todo.extend([Event(top, create, 0, 'a'), Event(top + 1000, create, 0, 'x'),
+                       Event(top, create, 0, 'b'), Event(top, mkdir, 0, 'd'),
+                       Event(top, create, 0, 'c')] +
+                      [Event(top, create, 0, 'f%d' % i) for i in range(5000)])
+    got = []
+    while len(got) < 5004:
+        got += [(e.name, e.mask) for e in tree.read(timeout=WAIT * 1000)]
+    assert got[:4] == [('a', create), ('b', create), ('d', mkdir), ('c', create)]
+    assert got[4:] == [('f%d' % i, create) for i in range(5000)]
+    assert fence(tree, w) == []
+
+
 def test_nothing_is_missed_in_a_burst(tmp, tree_of):
     os.mkdir(os.path.join(tmp, 'outside'))
     tree = tree_of(flags.CREATE)
