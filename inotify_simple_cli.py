@@ -483,7 +483,9 @@ class _Command(_Options):
         self.tree = None
         self.excluded = set()  # @-paths, without their trailing /
         self.initial = None    # without -m, the wds watched at the start
-        self.known_names = {}
+        self.known_names = {}  # (mask, separator) -> the names of its flags
+        self.comma_names = {}  # mask -> the names of its flags, comma-separated
+        self.default_line = None
         self.unwatched = []    # errors of directories found, to be said
         self.lines = []        # of the events handled, to be printed
         self.status = None     # the exit status of an event that ends the command
@@ -625,11 +627,11 @@ class _Command(_Options):
             return lambda wd, path, mask, cookie, name: b''
         template, fields = compiled
         if fields == [b'w', b'e,', b'f']:  # the default, quickly
-            known, names = self.known_names, self.names
+            known, names = self.comma_names, self.names
 
             def default_line(wd, path, mask, cookie, name):
-                return template % (path, known.get((mask, b',')) or names(mask),
-                                   name)
+                return template % (path, known.get(mask) or names(mask), name)
+            self.template, self.default_line = template, default_line
             return default_line
         getters = [self.getter(field) for field in fields]
 
@@ -656,10 +658,11 @@ class _Command(_Options):
 
     def names(self, mask, separator=b','):
         """_event_names, remembered."""
-        key = (mask, separator)
-        names = self.known_names.get(key)
+        known = self.comma_names if separator == b',' else self.known_names
+        key = mask if separator == b',' else (mask, separator)
+        names = known.get(key)
         if names is None:
-            names = self.known_names[key] = _event_names(mask, separator)
+            names = known[key] = _event_names(mask, separator)
         return names
 
     def watch(self):
@@ -696,6 +699,9 @@ class _Command(_Options):
         regex, matches = self.regex, self.libc and self.libc.matches
         shown = self.shown if self.quiet < 2 else 0
         monitor, recursive = self.monitor, self.recursive
+        # With -m, no regular expression and no directory among the events, their
+        # lines are made at once.
+        quick = self.quick_lines(shown) if monitor and regex is None else None
         while True:
             try:
                 events = read(timeout=self.timeout * 1000 if self.timeout else None)
@@ -704,6 +710,10 @@ class _Command(_Options):
                 return 1
             if not events:
                 return 2
+            if quick is not None and not self.unwatched and not (
+                    recursive and _any_directory(events)):
+                _write(b''.join(quick(events)))  # the lines of events, at once
+                continue
             try:
                 for wd, mask, cookie, name, path in events:
                     where = path[:-len(name)] if name else path  # %w
@@ -720,6 +730,20 @@ class _Command(_Options):
             finally:
                 if lines:
                     self.flush()
+
+    def quick_lines(self, shown):
+        """The function that makes the lines of a list of events, of those in
+        ``shown``, where nothing but printing is done."""
+        line = self.line
+        if line is self.default_line:
+            template, known, names = self.template, self.comma_names, self.names
+            return lambda events: [
+                template % (path[:-len(name)] if name else path,
+                            known.get(mask) or names(mask), name)
+                for wd, mask, cookie, name, path in events if mask & shown]
+        return lambda events: [
+            line(wd, path[:-len(name)] if name else path, mask, cookie, name)
+            for wd, mask, cookie, name, path in events if mask & shown]
 
     def ends(self, wd, mask):
         """Without -m, whether the event ends the command (with ``self.status``)."""
@@ -773,6 +797,13 @@ class _Command(_Options):
     def say_unwatched(self, error):
         self.say(b"Couldn't watch new directory " + _bytes(error.filename) + b'/: ' +
                  _strerror(error) + b'\n')
+
+
+def _any_directory(events):
+    for event in events:
+        if event[1] & _ISDIR:
+            return True
+    return False
 
 
 def _exclusion(path):
