@@ -26,8 +26,9 @@ setup(
     # inotifywait's command line: python -m inotify_simple, or this script
     entry_points={'console_scripts': ['inotify_simple = inotify_simple_cli:main']},
     # PEP 561: the types, for a module that keeps Python 2.7's syntax
-    packages=['inotify_simple-stubs'],
-    package_data={'inotify_simple-stubs': ['__init__.pyi']},
+    packages=['inotify_simple-stubs', 'inotify_simple_tree-stubs'],
+    package_data={'inotify_simple-stubs': ['__init__.pyi'],
+                  'inotify_simple_tree-stubs': ['__init__.pyi']},
     install_requires=['enum34; python_version < "3.4"'],
     # what the tests run on: 3.2 to 3.5 are not among them
     python_requires='>=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*',

@@ -33,7 +33,8 @@ import inotify_simple
 from inotify_simple import INotify, flags
 assert inotify_simple.__file__.startswith(sys.argv[1]), inotify_simple.__file__
 site = os.path.dirname(inotify_simple.__file__)
-assert os.path.exists(os.path.join(site, 'inotify_simple-stubs', '__init__.pyi'))
+for stubs in ('inotify_simple-stubs', 'inotify_simple_tree-stubs'):
+    assert os.path.exists(os.path.join(site, stubs, '__init__.pyi')), stubs
 import inotify_simple_cli, inotify_simple_tree
 for module in (inotify_simple_cli, inotify_simple_tree):
     assert module.__file__.startswith(sys.argv[1]), module.__file__

@@ -15,6 +15,7 @@ from conftest import MODULE_DIR
 mypy = pytest.importorskip('mypy', reason='mypy is installed for two interpreters only')
 
 STUB = os.path.join(MODULE_DIR, 'inotify_simple-stubs', '__init__.pyi')
+TREE_STUB = os.path.join(MODULE_DIR, 'inotify_simple_tree-stubs', '__init__.pyi')
 
 # assert_type() makes mypy check each type itself, whatever its version's spelling
 # of it (builtins.int or int, the namedtuple's fallback or not).
@@ -40,11 +41,38 @@ with INotify() as inotify:
     inotify.rm_watch(wd)
 '''
 
+# A tree's paths are of the type of its top: str, bytes, or an os.PathLike's.
+TREE_CLIENT = '''\
+from pathlib import Path
+from typing import Dict, List, assert_type
+from inotify_simple import flags, masks
+from inotify_simple_tree import Tree, TreeEvent
+
+with Tree('/tmp', flags.CREATE, exclude=lambda path: path.endswith('.git')) as tree:
+    assert_type(tree, Tree[str])
+    events = tree.read(timeout=0, read_delay=10)
+    assert_type(events, List[TreeEvent[str]])
+    for event in events:
+        assert_type(event.path, str)
+        assert_type(event.mask, int)
+    assert_type(tree.watch('/var/tmp', recursive=False), int)
+    assert_type(tree.watches(), Dict[int, str])
+    assert_type(tree.fileno(), int)
+with Tree(b'/tmp', masks.ALL_EVENTS, onerror=print) as in_bytes:
+    assert_type(in_bytes.read()[0].name, bytes)
+    assert_type(in_bytes.watches(), Dict[int, bytes])
+assert_type(Tree(Path('/tmp')), Tree[str])
+later = Tree()
+later.watch('/tmp')
+later.close()
+'''
+
 
 @pytest.fixture
 def stubs(tmp):
     """A folder where mypy finds the stub (and not the module's source)."""
     shutil.copy(STUB, os.path.join(tmp, 'inotify_simple.pyi'))
+    shutil.copy(TREE_STUB, os.path.join(tmp, 'inotify_simple_tree.pyi'))
     return tmp
 
 
@@ -69,6 +97,14 @@ def test_mypy_strict_sees_the_stubs_types(tmp, stubs):
     assert status == 0 and 'Success' in out, out
 
 
+def test_mypy_strict_sees_the_tree_s_types(tmp, stubs):
+    status, out = mypy_strict(tmp, stubs, TREE_CLIENT)
+    assert status == 0 and 'Success' in out, out
+    status, out = mypy_strict(tmp, stubs, TREE_CLIENT.replace(
+        "Tree('/tmp', flags.CREATE", "Tree(b'/tmp', flags.CREATE"))
+    assert status == 1 and 'client.py:6: error:' in out, out  # exclude's str
+
+
 def test_a_wrong_type_is_caught(tmp, stubs):
     # the check above is worth something only if a wrong type fails it
     status, out = mypy_strict(tmp, stubs, CLIENT.replace(
@@ -79,7 +115,8 @@ def test_a_wrong_type_is_caught(tmp, stubs):
     assert errors[0].endswith('[assert-type]'), out
 
 
-def test_stubtest_agrees_with_the_module(tmp, stubs):
+@pytest.mark.parametrize('module', ['inotify_simple', 'inotify_simple_tree'])
+def test_stubtest_agrees_with_the_module(tmp, stubs, module):
     status, out = mypy_module(['mypy.stubtest', '--mypy-config-file', os.devnull,
-                               'inotify_simple'], tmp, stubs)
+                               module], tmp, stubs)
     assert status == 0, out
