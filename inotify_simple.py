@@ -255,10 +255,13 @@ class _Process(object):
        jumps back, so never between the count and the ``try`` nor between the
        ``finally`` and the removal. (3.13 and 3.14 may raise it at a loop's jump
        back outside the ``try`` around the loop, gh-130279.)
-    2. A thread found counted already as a method starts is inside a method of
-       this instance that a signal handler interrupted: ``close()`` leaves the
-       closing to that method and returns at once, at a cost that does not
-       depend on the stack (handlers may come faster than a stack walk);
+    2. A signal handler's ``close()`` costs the same wherever it lands and
+       however deep handlers nest (they may come faster than it runs): a
+       ``close()`` once ``__closing`` is set counts nothing and waits for
+       nobody, and releases only if no thread is counted (then none uses the
+       descriptors: rule 4). A thread found counted already as a method starts
+       is inside a method of this instance that a handler interrupted: the
+       first ``close()`` leaves the closing to that method and returns at once;
        ``read()`` raises RuntimeError. Where ``_STALE_COUNTS``, a count may
        outlive its call: ``read()`` asks the thread's own frames, and forgets a
        count that they do not bear out; no code reads another thread's frames.
@@ -473,13 +476,14 @@ class INotify(FileIO):
     def close(self):
         """Close the descriptor, and with it every watch; calling it again does nothing.
 
-        Threads waiting in :meth:`read` wake at once and return ``[]``; ``close()``
-        waits for them and for any other thread inside a method of this instance
-        to return (for a second at most), and the descriptor is closed once no
-        thread is using it. A signal handler may call it, even while the thread
-        it interrupts is inside a method of this instance: the descriptor is then
-        closed as that method returns. After ``fork()``, closing the child's copy
-        leaves the parent's instance as it was.
+        Threads waiting in :meth:`read` wake at once and return ``[]``; the first
+        ``close()`` waits for them and for any other thread inside a method of
+        this instance to return (for a second at most), and the descriptor is
+        closed once no thread is using it. A later ``close()``, from any thread,
+        returns at once. A signal handler may call it, even while the thread it
+        interrupts is inside a method of this instance, ``close()`` included: the
+        descriptor is then closed as that method returns. After ``fork()``,
+        closing the child's copy leaves the parent's instance as it was.
         """
         if _Process is None or self.__processes is None:
             # The interpreter's exit has emptied this module (the exit closes
@@ -487,7 +491,12 @@ class INotify(FileIO):
             if self.__processes:
                 self.__processes.clear()  # closed here: nothing for _collected
             return self.__close_file()
-        process = self.__processes.get(_this_process()) or self.__process()
+        process = self.__processes.get(_this_process())
+        if self.__closing:  # rule 2: a later close() waits for nobody
+            if process is None or not process.users:
+                self.__release()
+            return
+        process = process or self.__process()
         me = get_ident()
         interrupted = me in process.users  # rule 2: the interrupted method closes
         try:
@@ -617,10 +626,10 @@ def _close_all(processes, inotify):
     """Close the descriptors in ``processes`` (an instance's: see :class:`_Process`)
     that no other thread has popped; ``inotify``: the instance, or None once it
     is gone, and its descriptor is closed by number."""
-    while True:
+    while processes:
         try:
             key, item = processes.popitem()
-        except KeyError:  # all gone, here or in another thread
+        except KeyError:  # emptied by another thread meanwhile
             return
         if key is not None:
             if item.wake is not None:
