@@ -268,8 +268,8 @@ class _Process(object):
        A count left stale may keep the descriptor open until the instance is
        collected, which closes it (:func:`_collected`).
     3. Shared state is only touched by single operations that free-threaded
-       CPython makes atomic (a list's append, remove and ``in``; a dict's get,
-       setdefault and popitem; an attribute's store and load), or under
+       CPython makes atomic (a list's append, remove, ``in`` and truth; a
+       dict's get, setdefault and popitem; an attribute's store and load), or under
        ``lock``, which no signal handler can need: a handler's ``read()`` raises
        before it, and ``close()`` never takes it.
     4. ``close()`` sets ``__closing`` after counting itself and then looks for
