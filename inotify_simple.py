@@ -11,6 +11,7 @@ import struct
 import sys
 import threading
 import time
+import weakref
 from array import array
 from collections import namedtuple
 from enum import Enum
@@ -95,6 +96,7 @@ _CLOCK_MONOTONIC = 1  # <time.h> on Linux
 _MAX_POLL = 2 ** 31 - 1  # poll()'s longest timeout, in ms; longer waits poll again
 _CLOSE_WAIT = 1.0  # seconds close() waits for readers to leave, at most
 _INFINITY = float('inf')
+_CLOSED = 'I/O operation on closed file'  # FileIO's ValueError
 # The limits that ENOSPC from inotify_add_watch() and EMFILE from inotify_init1()
 # may mean: the system's, and the one of the user namespace the process is in.
 _WATCHES = ('fs.inotify.max_user_watches', 'user.max_inotify_watches')
@@ -121,7 +123,8 @@ def _libc_function(name):
     if _libc is None:
         # The same functions without errno kept: a call that succeeds costs less
         # (add_watch's); one that fails is made again through _libc, for errno.
-        # Published before _libc, which other threads test to skip the loading.
+        # Published before _libc, which other threads test to skip the loading:
+        # two stores into one dict (the module's), seen in order by every thread.
         _libc_quick = _load_libc(use_errno=False)
         _libc = _load_libc(use_errno=True)
     function = getattr(_libc, name, None)
@@ -212,6 +215,7 @@ _EVENT_FMT = 'iIII'
 _EVENT_SIZE = struct.calcsize(_EVENT_FMT)
 _EVENT_HEADER = struct.Struct(_EVENT_FMT)
 _EVENTFD_ONE = struct.pack('=Q', 1)  # eventfd(2) adds what is written
+_INT_ZERO = array('i', [0])  # FIONREAD's int, copied for each call
 _iter_unpack = getattr(struct, 'iter_unpack', None)  # Python 3.4+
 # Buffers this long or longer may be parsed with _parse_uniform; shorter ones parse
 # faster one event at a time, and on PyPy, whose JIT runs _parse three times
@@ -226,12 +230,54 @@ _DECODE_AT_ONCE = _DECODE_NAMES and codecs.lookup(_FS_ENCODING).name in ('utf-8'
 _SHAPE = bytes(bytearray([0] + [1] * 255))  # translate(): NUL to 0, any other byte to 1
 
 
+# Where a signal handler may run before nearly any bytecode (Python 2.7 and 3.6-3.9
+# check for one at each; PyPy where its JIT likes), its exception may skip the
+# start of a finally clause and leave a call counted after it has returned.
+# CPython 3.10 and later run handlers only around calls and at backward jumps.
+_STALE_COUNTS = sys.version_info < (3, 10) or hasattr(sys, 'pypy_version_info')
+
+
 class _Process(object):
     """What an :class:`INotify` keeps for each process that uses it, so that a child
     made by ``fork()`` never touches its parent's: the lock that readers hold around
     ``FIONREAD`` and ``read()``, the threads inside a method that uses the
     descriptor, and the eventfd that ``close()`` writes to wake those waiting in
     ``read()`` (made on the first wait).
+
+    The rules that keep the descriptors right through threads (with or without the
+    GIL), ``close()``, ``fork()`` and signal handlers; every method that uses the
+    descriptor keeps them, and tests/test_rules.py checks that it does:
+
+    1. The first statement in its ``try`` is ``process.users.append(me)``, the
+       first in its ``finally`` is ``process.users.remove(me)``, and no loop or
+       ``with`` block stands in that ``try`` (loops live in helpers): CPython
+       3.10+ runs a handler, and raises its exception, only around calls and at
+       jumps back, so never between the count and the ``try`` nor between the
+       ``finally`` and the removal. (3.13 and 3.14 may raise it at a loop's jump
+       back outside the ``try`` around the loop, gh-130279.)
+    2. A signal handler's ``close()`` costs the same wherever it lands and
+       however deep handlers nest (they may come faster than it runs): a
+       ``close()`` once ``__closing`` is set counts nothing and waits for
+       nobody, and releases only if no thread is counted (then none uses the
+       descriptors: rule 4). A thread found counted already as a method starts
+       is inside a method of this instance that a handler interrupted: the
+       first ``close()`` leaves the closing to that method and returns at once;
+       ``read()`` raises RuntimeError. Where ``_STALE_COUNTS``, a count may
+       outlive its call: ``read()`` asks the thread's own frames, and forgets a
+       count that they do not bear out; no code reads another thread's frames.
+       A count left stale may keep the descriptor open until the instance is
+       collected, which closes it (:func:`_collected`).
+    3. Shared state is only touched by single operations that free-threaded
+       CPython makes atomic (a list's append, remove, ``in`` and truth; a
+       dict's get, setdefault and popitem; an attribute's store and load), or under
+       ``lock``, which no signal handler can need: a handler's ``read()`` raises
+       before it, and ``close()`` never takes it.
+    4. ``close()`` sets ``__closing`` after counting itself and then looks for
+       others; a method looks at ``__closing`` after counting itself: one of
+       the two sees the other. After ``close()``, whoever leaves last releases:
+       each descriptor is an entry of ``INotify.__processes`` (the inotify one
+       under ``None``), closed by the one thread that pops it, so threads that
+       leave together close each descriptor once.
     """
 
     __slots__ = ('lock', 'users', 'wake')
@@ -250,7 +296,7 @@ class INotify(FileIO):
 
     # Private state of our own, beyond 1.3's _poller and _readall, has names that
     # subclasses written for 1.3 cannot clash with (Python mangles them).
-    __processes = None  # _this_process() -> _Process, set by __init__
+    __processes = None  # the descriptors to close: see _Process; set by __init__
     __closing = False  # close() was called
     __close_file = FileIO.close  # for close(), once the module's globals are gone
 
@@ -277,9 +323,12 @@ class INotify(FileIO):
                 Linux.
         """
         init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
-        FileIO.__init__(self, _libc_call(_libc_function('inotify_init1'),
-                                         (init_flags,)), mode='rb', closefd=closefd)
-        self.__processes = {}
+        fd = _libc_call(_libc_function('inotify_init1'), (init_flags,))
+        FileIO.__init__(self, fd, mode='rb', closefd=closefd)
+        # None: the inotify descriptor, with the number _collected closes if any;
+        # the other keys: _this_process() of each process that used it.
+        self.__processes = {None: fd if closefd else None}
+        _UNCOLLECTED[weakref.ref(self, _collected)] = self.__processes
         self._poller = select.poll()  # kept for subclasses written for 1.3
         self._poller.register(self.fileno())
 
@@ -313,15 +362,23 @@ class INotify(FileIO):
         mask = index(mask)
         if mask >> 32:  # negative, or more than 32 bits
             raise ValueError('mask %r does not fit in 32 unsigned bits' % (mask,))
-        process, me = self.__process(), get_ident()
+        process = self.__processes.get(_this_process()) or self.__process()
+        me = get_ident()
         try:
-            self.__use(process, me)
+            process.users.append(me)  # rule 1 of _Process: first in the try
+            if self.__closing:  # (a file closed otherwise fails in fileno() alike)
+                raise ValueError(_CLOSED)
             wd = _libc_quick.inotify_add_watch(self.fileno(), encoded, mask)
             if wd == -1:  # again through _libc_call, for errno, message, EINTR retry
                 wd = _libc_call(_libc.inotify_add_watch, (self.fileno(), encoded, mask),
                                 path)
         finally:
-            self.__leave(process, me)
+            try:
+                process.users.remove(me)  # and first in the finally
+            except ValueError:  # where _STALE_COUNTS: a handler's exception came first
+                pass
+            if self.__closing and not process.users:
+                self.__release()
         return wd
 
     def rm_watch(self, wd):
@@ -335,15 +392,25 @@ class INotify(FileIO):
             ValueError: the instance is closed.
             OSError: ``EINVAL`` if ``wd`` is not a watch of this instance.
         """
-        wd = int(index(wd))
-        process, me = self.__process(), get_ident()
+        if wd.__class__ is not int:  # a wd from add_watch() is, and passes quickly
+            wd = int(index(wd))
+        process = self.__processes.get(_this_process()) or self.__process()
+        me = get_ident()
         try:
-            self.__use(process, me)
+            process.users.append(me)
+            if self.__closing:
+                raise ValueError(_CLOSED)
             if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; no other is a watch
                 raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            _libc_call(_libc.inotify_rm_watch, (self.fileno(), wd))
+            if _libc_quick.inotify_rm_watch(self.fileno(), wd) == -1:  # as add_watch
+                _libc_call(_libc.inotify_rm_watch, (self.fileno(), wd))
         finally:
-            self.__leave(process, me)
+            try:
+                process.users.remove(me)
+            except ValueError:
+                pass
+            if self.__closing and not process.users:
+                self.__release()
 
     def read(self, timeout=None, read_delay=None):
         """Read the queued events, waiting for some with ``poll()`` if there are none.
@@ -374,71 +441,83 @@ class INotify(FileIO):
                 wake waiting readers (an eventfd, made by the first ``read()`` of
                 a process that waits) cannot be made.
         """
-        deadline = _deadline(_seconds(timeout, 'timeout'))
-        delay = _seconds(read_delay, 'read_delay')
-        process, me = self.__process(), get_ident()
-        if me in process.users and self.__inside(process, me):
+        deadline = None if timeout == 0 else _deadline(_seconds(timeout, 'timeout'))
+        delay = None if read_delay is None else _seconds(read_delay, 'read_delay')
+        process = self.__processes.get(_this_process()) or self.__process()
+        me = get_ident()
+        if me in process.users and self.__reentered(process, me):
             raise RuntimeError('read() was called from a signal handler that '
                                'interrupted a method of this INotify')
+        lock = process.lock  # so that every event goes whole to one reader
         try:
-            self.__use(process, me)
-            while True:
-                with process.lock:  # so that every event goes whole to one reader
-                    data = self._readall()
-                if data or timeout == 0 or not self.__wait(process, deadline, delay):
-                    break
+            process.users.append(me)
+            if self.__closing:
+                raise ValueError(_CLOSED)
+            lock.acquire()
+            data = self._readall()
+            lock.release()
+            if not data and timeout != 0:
+                data = self.__wait_and_read(process, deadline, delay)
         except BaseException:
-            # An exception from a signal handler (Ctrl-C) may strike between the
-            # lock's acquire() and the with block (Python 3.14 checks for one
-            # there), or between the block and release() (before 3.11).
-            if process.lock._is_owned():
-                process.lock.release()
+            # From _readall(), or from a signal handler (Ctrl-C) as acquire()
+            # returns: the lock must not stay held.
+            if lock._is_owned():
+                lock.release()
             raise
         finally:
-            self.__leave(process, me)
+            try:
+                process.users.remove(me)
+            except ValueError:
+                pass
+            if self.__closing and not process.users:
+                self.__release()
         return parse_events(data) if data else []
 
     def close(self):
         """Close the descriptor, and with it every watch; calling it again does nothing.
 
-        Threads waiting in :meth:`read` wake at once and return ``[]``; ``close()``
-        waits for them and for any other thread inside a method of this instance
-        to return (for a second at most), and the descriptor is closed once no
-        thread is using it. A signal handler may call it, even while the thread
-        it interrupts is inside a method of this instance: the descriptor is then
-        closed as that method returns. After ``fork()``, closing the child's copy
-        leaves the parent's instance as it was.
+        Threads waiting in :meth:`read` wake at once and return ``[]``; the first
+        ``close()`` waits for them and for any other thread inside a method of
+        this instance to return (for a second at most), and the descriptor is
+        closed once no thread is using it. A later ``close()``, from any thread,
+        returns at once. A signal handler may call it, even while the thread it
+        interrupts is inside a method of this instance, ``close()`` included: the
+        descriptor is then closed as that method returns. After ``fork()``,
+        closing the child's copy leaves the parent's instance as it was.
         """
         if _Process is None or self.__processes is None:
             # The interpreter's exit has emptied this module (the exit closes
             # every descriptor anyway); or __init__ failed, or has not run.
+            if self.__processes:
+                self.__processes.clear()  # closed here: nothing for _collected
             return self.__close_file()
-        process, me = self.__process(), get_ident()
-        # Called by a signal handler inside a method of ours: that one closes.
-        interrupted = me in process.users and self.__inside(process, me)
+        process = self.__processes.get(_this_process())
+        if self.__closing:  # rule 2: a later close() waits for nobody
+            if process is None or not process.users:
+                self.__release()
+            return
+        process = process or self.__process()
+        me = get_ident()
+        interrupted = me in process.users  # rule 2: the interrupted method closes
         try:
             process.users.append(me)
             if not self.__closing:
                 self.__closing = True
                 if process.wake is not None:
                     os.write(process.wake, _EVENTFD_ONE)
-            end = _monotonic() + _CLOSE_WAIT
-            pause = 0.0001
-            while not interrupted and [user for user in process.users if user != me]:
-                if _finalizing():  # other threads stand still: the last out closes
-                    break
-                if _monotonic() > end:
-                    for user in set(process.users) - set([me]):
-                        self.__inside(process, user)
-                    break
-                time.sleep(pause)
-                pause = min(2 * pause, 0.01)
+            if not interrupted:
+                self.__wait_for_users(process, me)
         finally:
-            self.__leave(process, me)
+            try:
+                process.users.remove(me)
+            except ValueError:  # rule 1, where _STALE_COUNTS
+                pass
+            if self.__closing and not process.users:
+                self.__release()
 
     def _readall(self):
         """All the bytes queued, sized with ``FIONREAD``; b'' when none."""
-        size = array('i', [0])  # an int that ioctl() fills in
+        size = _INT_ZERO.__copy__()  # an int that ioctl() fills in
         ioctl(self.fileno(), FIONREAD, size)
         if not size[0]:  # never read(fd, 0): inotify(7) blocks then fails with EINVAL
             return b''
@@ -449,13 +528,51 @@ class INotify(FileIO):
                 raise
             return b''
 
+    # The machinery of threads, close(), fork() and signals: see _Process's rules.
+
+    def __process(self):
+        """The calling process's :class:`_Process`; a child of ``fork()`` makes its
+        own (setdefault() is atomic: two threads of a child get the same one)."""
+        key = _this_process()
+        return self.__processes.get(key) or self.__processes.setdefault(key, _Process())
+
+    def __reentered(self, process, me):
+        """Whether thread ``me``, counted in ``process.users`` as :meth:`read`
+        starts, is inside a method of this instance that a signal handler
+        interrupted (rule 2). Where ``_STALE_COUNTS``, its own frames tell, and
+        a count they do not bear out is forgotten."""
+        if not _STALE_COUNTS:
+            return True
+        frame = sys._getframe(2)  # the caller's caller: past the read() asking
+        while frame is not None:
+            if frame.f_code in _COUNTING and frame.f_locals.get('self') is self:
+                return True
+            frame = frame.f_back
+        while me in process.users:
+            process.users.remove(me)
+        return False
+
+    def __wait_and_read(self, process, deadline, delay):
+        """:meth:`read`'s wait, with its loop outside read()'s ``try`` (rule 1):
+        the events that came, or b'' on timeout and once :meth:`close` was
+        called."""
+        while self.__wait(process, deadline, delay):
+            process.lock.acquire()
+            data = self._readall()
+            process.lock.release()
+            if data:
+                return data
+        return b''
+
     def __wait(self, process, deadline, delay):
         """Wait for events until ``deadline``, then ``delay`` more; whether to read
         again (False on timeout, and once :meth:`close` was called)."""
-        with process.lock:
+        if process.wake is None:
+            process.lock.acquire()
             if process.wake is None:  # eventfd(2)
                 process.wake = _libc_call(_libc_function('eventfd'),
                                           (0, _CLOEXEC | _NONBLOCK))
+            process.lock.release()
         if self.__closing:  # checked after the eventfd is there for close() to write
             return False
         poller = select.poll()  # one per wait: two threads may not share a poll
@@ -475,62 +592,60 @@ class INotify(FileIO):
             _poll(poller, _deadline(delay))
         return not self.__closing
 
-    def __process(self):
-        """The calling process's :class:`_Process`; a child of ``fork()`` makes its
-        own (setdefault() is atomic: two threads of a child get the same one)."""
-        key = _this_process()
-        return self.__processes.get(key) or self.__processes.setdefault(key, _Process())
-
-    def __inside(self, process, user):
-        """Whether thread ``user`` is inside a method of this instance, as
-        ``process.users`` says; if not, the entries there are forgotten: an
-        exception from a signal handler (Ctrl-C) may come between a method's
-        counting a thread and its finally clause."""
-        if user == get_ident():  # the caller's caller: past the method asking
-            frame = sys._getframe(2)
-        else:
-            frame = sys._current_frames().get(user)
-        while frame is not None:
-            if frame.f_code in _COUNTING and frame.f_locals.get('self') is self:
-                return True
-            frame = frame.f_back
-        while user in process.users:
-            self.__leave(process, user)
-        return False
-
-    def __use(self, process, me):
-        """Count thread ``me`` as using the descriptors; ValueError once closed."""
-        process.users.append(me)
-        if self.__closing:  # (a file closed otherwise fails in fileno() alike)
-            raise ValueError('I/O operation on closed file')
-
-    def __leave(self, process, me):
-        """Stop counting ``me`` (if it was counted: an exception from a signal
-        handler may come first); after :meth:`close`, the last one out closes."""
-        try:
-            process.users.remove(me)
-        except ValueError:
-            pass
-        if self.__closing and not process.users:
-            self.__release()
+    def __wait_for_users(self, process, me):
+        """:meth:`close`'s wait for the other threads inside a method to leave, a
+        second at most (the last one out closes). It wakes a reader whose eventfd
+        came too late for ``close()`` to see, and the reader ``__closing``."""
+        woken = process.wake
+        end = _monotonic() + _CLOSE_WAIT
+        pause = 0.0001
+        while [user for user in process.users if user != me]:
+            if _finalizing() or _monotonic() > end:  # at exit, others stand still
+                return
+            if process.wake != woken:
+                woken = process.wake
+                os.write(woken, _EVENTFD_ONE)
+            time.sleep(pause)
+            pause = min(2 * pause, 0.01)
 
     def __release(self):
-        """Close the descriptors, each once: this process's eventfd, the copies of
-        its parents' (after ``fork()``), then the inotify descriptor."""
-        processes = self.__processes
-        while processes:
-            try:
-                wake = processes.popitem()[1].wake
-            except KeyError:  # emptied by another thread meanwhile
-                break
-            if wake is not None:
-                os.close(wake)
-        FileIO.close(self)
+        """Close the descriptors, each once (rule 4): this process's eventfd, the
+        copies of its parents' (after ``fork()``), and the inotify descriptor."""
+        _close_all(self.__processes, self)
 
 
 # The methods that count the calling thread as a user of the descriptors.
 _COUNTING = frozenset(method.__code__ for method in (
     INotify.add_watch, INotify.rm_watch, INotify.read, INotify.close))
+
+# weakref.ref(instance) -> its dict of descriptors, until the instance is collected.
+_UNCOLLECTED = {}
+
+
+def _close_all(processes, inotify):
+    """Close the descriptors in ``processes`` (an instance's: see :class:`_Process`)
+    that no other thread has popped; ``inotify``: the instance, or None once it
+    is gone, and its descriptor is closed by number."""
+    while processes:
+        try:
+            key, item = processes.popitem()
+        except KeyError:  # emptied by another thread meanwhile
+            return
+        if key is not None:
+            if item.wake is not None:
+                os.close(item.wake)
+        elif inotify is not None:
+            FileIO.close(inotify)
+        elif item is not None:
+            os.close(item)
+
+
+def _collected(ref):
+    """An instance was collected: close what it left open, which is nothing
+    unless a count left stale (rule 2) kept its ``close()`` from closing, or its
+    reference cycle was collected before its ``close()`` ran."""
+    if _UNCOLLECTED is not None:  # None: the interpreter's exit emptied the module
+        _close_all(_UNCOLLECTED.pop(ref), None)
 
 
 def _seconds(milliseconds, name):

@@ -60,11 +60,14 @@ def load_module(name, path):
     return imp.load_source(name, path)
 
 
-def load_peers(upstream_dir):
+def load_peers(upstream_dir, before_dir=None):
     peers = {}
     path = upstream_dir and os.path.join(upstream_dir, 'inotify_simple.py')
     if path and os.path.exists(path):
         peers['upstream'] = load_module('upstream_inotify_simple', path)
+    path = before_dir and os.path.join(before_dir, 'inotify_simple.py')
+    if path and os.path.exists(path):  # an earlier version of ours, to compare
+        peers['before'] = load_module('before_inotify_simple', path)
     for name in ('inotifyx', 'asyncinotify'):
         try:
             peers[name] = __import__(name)
@@ -229,6 +232,10 @@ def bench_drain(peers, directory, events, rounds, mixed=False):
             instances[label] = peers['upstream'].INotify()
             instances[label].add_watch(directory, flags.CREATE)
             drains[label] = lambda i: i.read(timeout=0)
+        if 'before' in peers and events <= 1000:  # the burst of the per-call cases
+            instances['ours, before'] = peers['before'].INotify()
+            instances['ours, before'].add_watch(directory, flags.CREATE)
+            drains['ours, before'] = lambda i: i.read(timeout=0)
         if 'inotifyx' in peers:
             x = peers['inotifyx']
             fd = x.init()
@@ -307,6 +314,51 @@ def bench_add_watch(peers, directory, files, rounds):
     for path in paths:
         os.remove(path)
     return {'add_watch, %d files (per call)' % files: result}
+
+
+def makers(peers):
+    """{label: INotify class} of ours and of each inotify_simple peer."""
+    found = {'ours': INotify}
+    if 'upstream' in peers:
+        found[upstream_label(peers)] = peers['upstream'].INotify
+    if 'before' in peers:
+        found['ours, before'] = peers['before'].INotify
+    return found
+
+
+def bench_per_call(peers, directory, calls, rounds):
+    """What one call costs: read(timeout=0) with nothing queued, and add_watch()
+    followed by rm_watch() of one directory (their IGNORED events are read
+    outside the clock)."""
+    instances = dict((label, make()) for label, make in makers(peers).items())
+
+    def empty_reads(inotify):
+        read = inotify.read
+        start = clock()
+        for _ in range(calls):
+            read(timeout=0)
+        return clock() - start
+
+    def add_and_rm(inotify):
+        add_watch, rm_watch = inotify.add_watch, inotify.rm_watch
+        start = clock()
+        for _ in range(calls):
+            rm_watch(add_watch(directory, flags.CREATE))
+        elapsed = clock() - start
+        while inotify.read(timeout=0):
+            pass
+        return elapsed
+    results = {}
+    try:
+        for case, timer in [('read(timeout=0), nothing queued', empty_reads),
+                            ('add_watch + rm_watch', add_and_rm)]:
+            results['%s (per call)' % case] = compare(dict(
+                (label, lambda i=instance, t=timer: t(i))
+                for label, instance in instances.items()), rounds, calls)
+    finally:
+        for instance in instances.values():
+            instance.close()
+    return results
 
 
 def bench_memory(peers, directory, events):
@@ -419,8 +471,12 @@ def main():
     parser.add_argument('--json', help='also write the results to this file')
     parser.add_argument('--upstream', help='the folder holding upstream '
                         'inotify_simple.py')
+    parser.add_argument('--before', help='a folder holding an earlier '
+                        'inotify_simple.py of ours, measured beside (per call)')
+    parser.add_argument('--only', choices=['per-call'],
+                        help='only the per-call costs and the 1000-event burst')
     args = parser.parse_args()
-    peers = load_peers(args.upstream)
+    peers = load_peers(args.upstream, args.before)
     rounds = 3 if args.quick else 15
     sizes = [100] if args.quick else [10000, 100000]
     top = tempfile.mkdtemp(prefix='inotify-bench-', dir='/dev/shm'
@@ -429,13 +485,17 @@ def main():
     os.mkdir(directory)
     cases = {}
     try:
-        cases.update(bench_parse(peers, directory, sizes[0], rounds))
-        for events in sizes:
-            cases.update(bench_drain(peers, directory, events,
-                                     rounds if events <= 10000 else max(3, rounds // 3)))
-        cases.update(bench_drain(peers, directory, sizes[0], rounds, mixed=True))
-        cases.update(bench_add_watch(peers, directory, sizes[0], rounds))
-        cases.update(bench_memory(peers, directory, sizes[-1]))
+        cases.update(bench_per_call(peers, directory, 100 if args.quick else 2000,
+                                    rounds))
+        cases.update(bench_drain(peers, directory, 1000, rounds))
+        if not args.only:
+            cases.update(bench_parse(peers, directory, sizes[0], rounds))
+            for events in sizes:
+                cases.update(bench_drain(peers, directory, events, rounds if
+                                         events <= 10000 else max(3, rounds // 3)))
+            cases.update(bench_drain(peers, directory, sizes[0], rounds, mixed=True))
+            cases.update(bench_add_watch(peers, directory, sizes[0], rounds))
+            cases.update(bench_memory(peers, directory, sizes[-1]))
     finally:
         shutil.rmtree(top)
     results = {'interpreter': interpreter(), 'machine': machine(),

@@ -29,9 +29,41 @@ def rst_table(rows):
     return '\n'.join(lines + [rule])
 
 
+# the costs per call (and of a small burst) that the summary sets beside upstream's
+PER_CALL = ('read(timeout=0), nothing queued (per call)',
+            'add_watch + rm_watch (per call)',
+            'drain 1000 CREATE events, names of one length')
+
+
+def in_the_docs(label):
+    """Whether the docs show ``label`` (not an earlier version, bench.py --before)."""
+    return label != 'ours, before'
+
+
+def summary(results):
+    """One table: each per-call cost of ours beside upstream's, per interpreter."""
+    body = [['interpreter', 'per call (the burst: per event)', 'ours ns',
+             'upstream ns', 'ours / upstream']]
+    for result in results:
+        for case in PER_CALL:
+            rows = result['cases'].get(case, {})
+            upstream = [label for label in rows if label.startswith('inotify_simple')]
+            if 'ours' not in rows or not upstream:
+                continue
+            body.append([result['interpreter'], case.split(' (')[0],
+                         '%.0f' % rows['ours']['ns'],
+                         '%.0f' % rows[upstream[0]]['ns'],
+                         'x%.2f' % (1 / rows[upstream[0]]['ratio'])])
+    if len(body) == 1:
+        return ''
+    return '\n'.join(['Per call, beside upstream', '-------------------------', '',
+                      'The median of the ratios, measured in one process.', '',
+                      rst_table(body), '', ''])
+
+
 def table(results):
     """One section per interpreter; in each, one table per case."""
-    out = []
+    out = [summary(results)]
     for result in results:
         title = '%s, %s' % (result['interpreter'], result['date'])
         out += [title, '-' * len(title), '', 'On %s.' % result['machine'], '']
@@ -39,7 +71,7 @@ def table(results):
             rows = result['cases'][case]
             unit = 'bytes' if 'bytes' in rows['ours'] else 'ns'
             body = [['library', unit, 'vs ours']]
-            for label in sorted(rows, key=lambda label: rows[label][unit]):
+            for label in sorted(filter(in_the_docs, rows), key=lambda l: rows[l][unit]):
                 body.append([label, '%.0f' % rows[label][unit],
                              'x%.2f' % rows[label]['ratio']])
             out += ['**%s**' % case, '', rst_table(body), '']
@@ -58,7 +90,7 @@ def plot(results, path):
                 axis.set_axis_off()
                 continue
             rows = result['cases'][cases[0]]
-            labels = sorted(rows, key=lambda label: -rows[label]['ns'])
+            labels = sorted(filter(in_the_docs, rows), key=lambda label: -rows[label]['ns'])
             axis.barh(labels, [rows[label]['ns'] for label in labels],
                       color=['tab:orange' if label == 'ours' else 'tab:blue'
                              for label in labels])

@@ -15,6 +15,7 @@ from conftest import in_user_namespace
 from conftest import WAIT
 from conftest import open_fds
 from conftest import run_script
+from conftest import this_process
 import inotify_simple
 from inotify_simple import INotify
 from inotify_simple import flags
@@ -231,3 +232,47 @@ while not tids or not polling():
 print('ok')
 '''
     assert run_script(code, timeout=WAIT) == (0, 'ok\n', '')
+
+
+def stale_count(inotify):
+    """Count the calling thread as inside a method of ``inotify``, as an exception
+    from a signal handler may leave it where it can skip a finally clause."""
+    this_process(inotify).users.append(inotify_simple.get_ident())
+
+
+@pytest.mark.parametrize('in_a_cycle', [False, True])
+def test_an_instance_left_with_a_stale_count_is_closed_when_collected(in_a_cycle):
+    before = open_fds()
+    inotify = INotify()
+    assert inotify.read(timeout=1) == []  # and its eventfd
+    stale_count(inotify)
+    inotify.close()  # as if a handler interrupted a method: that one would close
+    assert not inotify.closed
+    ref = weakref.ref(inotify)
+    if in_a_cycle:  # collected before its close() runs, on CPython
+        inotify.cycle = [inotify]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # dropped unclosed on purpose
+        del inotify
+        gc.collect()
+    assert ref() is None
+    canary = os.pipe()  # takes the numbers just freed: no second close may hit it
+    gc.collect()
+    try:
+        assert sorted(set(open_fds()) - set(before)) == sorted(canary)
+    finally:
+        for fd in canary:
+            os.close(fd)
+
+
+def test_a_stale_count_is_forgotten_by_read_where_one_can_be_left():
+    with INotify() as inotify:
+        assert inotify.read(timeout=0) == []
+        stale_count(inotify)
+        if inotify_simple._STALE_COUNTS:  # the thread's own frames tell
+            assert inotify.read(timeout=0) == []
+            assert this_process(inotify).users == []
+        else:  # only a signal handler can leave its thread counted
+            with pytest.raises(RuntimeError):
+                inotify.read(timeout=0)
+            this_process(inotify).users.remove(inotify_simple.get_ident())

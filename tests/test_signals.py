@@ -96,6 +96,18 @@ for name in sorted(METHODS):
 print('ok')
 '''
 
+# For the scripts below: fds(), the descriptors of the kind an instance has.
+ANON_FDS = '''def fds():
+    found = []
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            if os.readlink('/proc/self/fd/' + fd).startswith('anon_inode:'):
+                found.append(fd)
+        except OSError:  # the listing's own descriptor
+            pass
+    return sorted(found)'''
+
+
 
 @pytest.mark.parametrize('seed', [1, 2, 3])
 def test_close_from_a_handler_interrupting_any_method(seed):
@@ -189,15 +201,7 @@ def until_fired(call):  # a function: CPython 3.13 and 3.14 may raise a handler'
     # exception at a loop's jump back outside the try around it (gh-130279)
     while not fired:
         call()
-def fds():
-    found = []
-    for fd in os.listdir('/proc/self/fd'):
-        try:
-            if os.readlink('/proc/self/fd/' + fd).startswith('anon_inode:'):
-                found.append(fd)
-        except OSError:  # the listing's own descriptor
-            pass
-    return sorted(found)
+ANON_FDS
 before = fds()
 inotify = INotify()
 wd = inotify.add_watch(tmp, flags.CREATE)
@@ -218,7 +222,7 @@ for call in calls:
 inotify.close()
 assert inotify.closed and fds() == before, (before, fds())
 print('ok')
-'''.replace('READS', repr(reads))
+'''.replace('READS', repr(reads)).replace('ANON_FDS', ANON_FDS)
     status, out, err = run_script(code)
     assert (status, out) == (0, 'ok\n'), err
     # A handler may run inside a finalizer (PyPy's ctypes has many, written in
@@ -228,3 +232,39 @@ print('ok')
     assert ''.join(reports) == err, err
     assert not [report for report in reports
                 if 'INotify' in report.split('\n')[0]], err
+
+
+def test_close_from_a_handler_keeps_up_with_a_storm_of_signals():
+    # SIGALRM every 50 us, and each handler closes the instance the main thread
+    # is closing: a close() from a handler must cost little and the same however
+    # deep the handlers nest, or they nest without end (RecursionError, as PyPy
+    # once gave). Long on PyPy, whose frames were the slow part; short elsewhere.
+    seconds = 20 if hasattr(sys, 'pypy_version_info') else 2
+    code = '''
+import os, signal, sys, time
+from inotify_simple import INotify
+ANON_FDS
+before = fds()
+state = {}
+def handler(signum, frame):
+    state['inotify'].close()
+    state['handled'] = state.get('handled', 0) + 1
+signal.signal(signal.SIGALRM, handler)
+state['inotify'] = INotify()
+state['inotify'].close()  # what the first handlers close, before the loop's
+end = time.time() + SECONDS
+signal.setitimer(signal.ITIMER_REAL, 5e-5, 5e-5)
+try:
+    while time.time() < end:
+        inotify = INotify()
+        state['inotify'] = inotify
+        for _ in range(100):  # closed by the first, and by handlers inside each
+            inotify.close()
+finally:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+state['inotify'].close()
+assert state['handled'] > 0
+assert fds() == before, (before, fds())
+print('ok')
+'''.replace('SECONDS', repr(seconds)).replace('ANON_FDS', ANON_FDS)
+    assert run_script(code, timeout=seconds + 60) == (0, 'ok\n', '')
