@@ -335,6 +335,9 @@ class Tree(object):
         """``path`` as the tree spells paths; the first one decides which type."""
         path = getattr(os, 'fspath', lambda p: p)(path)
         is_bytes = isinstance(path, bytes)
+        if not is_bytes and not isinstance(path, type(u'')):  # as os.fspath says
+            raise TypeError('expected str, bytes or os.PathLike object, not %s'
+                            % type(path).__name__)
         if sys.version_info[0] < 3:
             if not is_bytes:
                 path = path.encode(_FS_ENCODING)

@@ -169,6 +169,16 @@ def test_a_path_like_is_taken_as_its_str(tmp):
         assert directories(tree) == [os.path.join(tmp, 'w') + '/']
 
 
+@pytest.mark.parametrize('path', [5, 1.5, ['w'], object()],
+                         ids=['int', 'float', 'list', 'object'])
+def test_what_is_not_a_path_is_refused_with_a_type_error_naming_it(tmp, path):
+    before = len(os.listdir('/proc/self/fd'))
+    with pytest.raises(TypeError) as error:
+        Tree(path)
+    assert type(path).__name__ in str(error.value)
+    assert len(os.listdir('/proc/self/fd')) == before  # its descriptor closed
+
+
 def test_a_file_is_watched_as_a_file_and_a_link_at_the_top_is_followed(tmp):
     os.makedirs(os.path.join(tmp, 'real', 'sub'))
     touch(os.path.join(tmp, 'file'))
