@@ -35,7 +35,7 @@ usage() {
 }
 
 # Three at a time: the tests mostly wait for the kernel and for other programs,
-# so that three keep two cores busy (a run took 13 minutes, not 16 with two).
+# so that three keep two cores busy (a run took 13 minutes, where two took 16).
 chosen= jobs=3
 while [ $# -gt 0 ]; do
     case $1 in
