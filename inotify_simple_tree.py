@@ -629,15 +629,12 @@ class Tree(object):
         """Handle at once the events at the head of the queue (``room`` at most)
         that change no watch, of watches the tree knows; how many there were."""
         todo, paths, wanted = self._todo, self._paths, self._wanted
-        events = list(todo) if len(todo) <= room else list(islice(todo, room))
-        union = 0
-        for event in events:
-            union |= event[1]
-        if union & _FOLLOWED:  # up to the first that does
-            for count, event in enumerate(events):
-                if event[1] & _FOLLOWED:
-                    del events[count:]
-                    break
+        count = 0  # up to the first that may change one: no more is looked at
+        for event in todo:
+            if count == room or event[1] & _FOLLOWED:
+                break
+            count += 1
+        events = list(todo) if count == len(todo) else list(islice(todo, count))
         while True:
             try:
                 if self._encode:
