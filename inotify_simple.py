@@ -68,17 +68,13 @@ except ImportError:  # Python 2.7: the C library's clock_gettime(CLOCK_MONOTONIC
 # Python < 3.5 cannot tell; its daemon threads keep running at exit anyway.
 _finalizing = getattr(sys, 'is_finalizing', lambda: False)
 # What tells a child of fork() from its parent: how many forks down from the first
-# process it is, counted by os.register_at_fork() (Python 3.7+); else its process
-# id, which a child in a new PID namespace may share with its parent.
+# process it is, counted by os.register_at_fork() (Python 3.7+) as the length of a
+# list that each child extends (a builtin's call, cheaper than a function's); else
+# its process id, which a child in a new PID namespace may share with its parent.
 if hasattr(os, 'register_at_fork'):
-    _forks = [0]
-
-    def _this_process():
-        return _forks[0]
-
-    def _forked():
-        _forks[0] += 1
-    os.register_at_fork(after_in_child=_forked)
+    _forks = [None]
+    _this_process = _forks.__len__
+    os.register_at_fork(after_in_child=lambda: _forks.append(None))
 else:  # Python 2.7, 3.6
     _this_process = os.getpid
 
