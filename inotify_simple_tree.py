@@ -10,6 +10,7 @@ through that open descriptor, then listed through it, so a rename, or another
 directory or a symbolic link put in its place, changes nothing; what the listing
 finds is reported as ``CREATE`` events, each file once.
 """
+import codecs
 import errno
 import os
 import stat
@@ -18,8 +19,13 @@ import threading
 import time
 from collections import deque
 from collections import namedtuple
+from functools import reduce
+from itertools import compress
 from itertools import islice
+from itertools import repeat
+from operator import add
 from operator import index
+from operator import or_
 
 from inotify_simple import INotify
 from inotify_simple import flags
@@ -77,6 +83,17 @@ if sys.version_info[0] >= 3:
     _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
 else:  # Python 2.7: paths and names are bytes
     _FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding() or 'ascii', 'strict'
+
+
+def _encoded(names):
+    """``names`` (str) encoded as paths are: at once where the encoding reads an
+    ASCII byte as itself wherever it stands (no name holds a '/')."""
+    if _ASCII_ONCE:
+        return u'/'.join(names).encode(_FS_ENCODING, _FS_ERRORS).split(b'/')
+    return [name.encode(_FS_ENCODING, _FS_ERRORS) for name in names]
+
+
+_ASCII_ONCE = codecs.lookup(_FS_ENCODING).name in ('utf-8', 'ascii')
 
 
 class TreeEvent(namedtuple('TreeEvent', ['wd', 'mask', 'cookie', 'name', 'path'])):
@@ -627,36 +644,36 @@ class Tree(object):
 
     def _plain(self, room):
         """Handle at once the events at the head of the queue (``room`` at most)
-        that change no watch, of watches the tree knows; how many there were."""
-        todo, paths, wanted = self._todo, self._paths, self._wanted
-        count = 0  # up to the first that may change one: no more is looked at
-        for event in todo:
-            if count == room or event[1] & _FOLLOWED:
-                break
-            count += 1
-        events = list(todo) if count == len(todo) else list(islice(todo, count))
-        while True:
-            try:
-                if self._encode:
-                    made = [_tuple_new(TreeEvent, (wd, mask, cookie, name,
-                                                   paths[wd] + name))
-                            for wd, mask, cookie, text in events if mask & wanted
-                            for name in (text.encode(_FS_ENCODING, _FS_ERRORS),)]
-                else:
-                    made = [_tuple_new(TreeEvent, (wd, mask, cookie, name,
-                                                   paths[wd] + name))
-                            for wd, mask, cookie, name in events if mask & wanted]
-                break
-            except KeyError:  # up to the first of a watch it does not know
-                del events[next(count for count, event in enumerate(events)
-                                if event[0] not in paths):]
-        self._ready.extend(made)
-        if len(events) == len(todo):
+        that change no watch, of watches the tree knows; how many there were.
+        Each field is taken as a column and every step is a builtin's, so that
+        no Python code runs per event."""
+        todo, paths = self._todo, self._paths
+        events = list(todo) if len(todo) <= room else list(islice(todo, room))
+        wds, masks, cookies, names = zip(*events)
+        try:
+            if reduce(or_, masks) & _FOLLOWED:
+                raise KeyError
+            directories = list(map(paths.__getitem__, wds))
+        except KeyError:  # up to the first that may change a watch, or is unknown
+            first = next(at for at, event in enumerate(events)
+                         if event[1] & _FOLLOWED or event[0] not in paths)
+            if not first:
+                return 0
+            wds, masks, cookies, names = zip(*events[:first])
+            directories = list(map(paths.__getitem__, wds))
+        if self._encode:
+            names = _encoded(names)
+        made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
+            wds, masks, cookies, names, map(add, directories, names)))
+        wanted = self._wanted.__and__
+        self._ready.extend(made if all(map(wanted, masks)) else
+                           compress(made, map(wanted, masks)))
+        if len(wds) == len(todo):
             todo.clear()
         else:
-            for _ in range(len(events)):
+            for _ in repeat(None, len(wds)):
                 todo.popleft()
-        return len(events)
+        return len(wds)
 
     def _follow(self, wd, mask, cookie, name, path):
         """Keep the watches of the trees as directories come, move and go."""

@@ -602,6 +602,41 @@ def test_events_are_handled_in_order_around_those_that_are_not_plain(tmp, tree_o
     assert fence(tree, w) == []
 
 
+@pytest.mark.parametrize('as_bytes', [True, False], ids=['bytes', 'str'])
+def test_a_run_of_events_keeps_every_name_and_path_and_only_what_was_asked(
+        tmp, as_bytes):
+    # A run of plain events is made into TreeEvents at once: names of every kind
+    # (not UTF-8 included), empty ones (a file watched alone), and between them
+    # events that the tree only follows by (a file's MOVED_FROM and MOVED_TO).
+    if not as_bytes and sys.version_info[0] < 3:
+        pytest.skip('Python 2.7: a tree\'s paths are bytes')
+    top, lone = os.path.join(tmp, 'w').encode(), os.path.join(tmp, 'lone').encode()
+    os.mkdir(top)
+    touch(lone)
+    names = [b'plain', b'caf\xc3\xa9', b'caf\xe9', b'x' * 40, b'end']
+    if not as_bytes:
+        decode = lambda path: path.decode(sys.getfilesystemencoding(),
+                                          'surrogateescape')
+        top, lone, names = decode(top), decode(lone), [decode(n) for n in names]
+    with Tree(top, flags.CREATE | flags.ATTRIB) as tree:
+        tree.watch(lone)
+        for name in names:
+            touch(os.path.join(top, name))
+            os.rename(os.path.join(top, name), os.path.join(top, name * 2))
+            os.utime(lone, None)
+        got = []  # all queued already: the kernel queues as each call returns
+        deadline = time.time() + WAIT
+        while len(got) < 2 * len(names) and time.time() < deadline:
+            got += [(e.name, os.path.basename(e.path), e.mask)
+                    for e in tree.read(timeout=WAIT * 1000)]
+    expected = []
+    for name in names:
+        expected += [(name, name, int(flags.CREATE)),
+                     (name[:0], os.path.basename(lone), int(flags.ATTRIB))]
+    assert got == expected
+    assert all(type(e[0]) is type(top) for e in got)
+
+
 def test_nothing_is_missed_in_a_burst(tmp, tree_of):
     os.mkdir(os.path.join(tmp, 'outside'))
     tree = tree_of(flags.CREATE)
