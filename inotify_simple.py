@@ -350,8 +350,10 @@ class INotify(FileIO):
                 ``mask``), ``ENOSPC`` (the watch limit
                 ``/proc/sys/fs/inotify/max_user_watches``; the message says so).
         """
-        if path.__class__ is _text and u'\0' not in path:  # the common case, quickly
+        if path.__class__ is _text and u'\0' not in path:  # the common cases, quickly
             encoded = path.encode(_FS_ENCODING, _FS_ERRORS)
+        elif path.__class__ is bytes and _NUL not in path:
+            encoded = path
         else:
             path = _fspath(path)
             encoded = _encode(path)
