@@ -144,17 +144,56 @@ class _Using(object):
         self.tree._lock.release()
 
 
+def _leaf(fd, devices):
+    """Whether the directory open as ``fd`` holds no directory, as its links tell
+    (its entry and its '.': two, on the filesystems that count them so; a
+    directory in it adds one, its '..'), so that it need not be listed when only
+    its directories are looked for. Asked once it is watched, it misses none made
+    since it was opened."""
+    status = os.fstat(fd)
+    if status.st_nlink != 2:
+        return False
+    counted = devices.get(status.st_dev)
+    if counted is None:
+        counted = devices[status.st_dev] = _counts_links(status.st_dev)
+    return counted
+
+
+# Filesystems whose directories have 2 links plus one per directory in them, or 1
+# where the count would overflow (ext4); others may say 2 whatever they hold (FUSE).
+_COUNTING = frozenset(['tmpfs', 'ramfs', 'ext2', 'ext3', 'ext4', 'xfs'])
+
+
+def _counts_links(device):
+    """Whether the filesystem of ``device`` (an st_dev) is one of ``_COUNTING``,
+    as /proc/self/mountinfo tells."""
+    wanted = '%d:%d' % (os.major(device), os.minor(device))
+    try:
+        with open('/proc/self/mountinfo') as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) > 3 and fields[2] == wanted and ' - ' in line:
+                    return line.split(' - ', 1)[1].split()[0] in _COUNTING
+    except (IOError, OSError):  # no /proc: every directory is listed
+        pass
+    return False
+
+
 class _Walk(object):
     """A walk of directories: what its reading makes the kernel report, and what
     it found, for the events drained while it goes on."""
 
-    __slots__ = ('wds', 'found')
+    __slots__ = ('wds', 'found', 'devices')
 
     def __init__(self, wds, found):
         # The watches whose directory, or one in it, the walk reads (None: all):
         # their OPEN, ACCESS and CLOSE_NOWRITE with ISDIR are the walk's.
         self.wds = wds
         self.found = found  # wd -> names reported as found, whose CREATE may still come
+        # st_dev -> whether its filesystem counts a directory's links as 2 plus
+        # its directories; asked once a walk (a device number is used again by
+        # the next filesystem mounted once its own is unmounted).
+        self.devices = {}
 
 
 class Tree(object):
@@ -451,7 +490,8 @@ class Tree(object):
         """List a directory just watched: ``[fd, wd, path, entries, new]``."""
         reported = report is not None and new
         try:
-            entries = self._entries(fd, reported)
+            entries = [] if not reported and _leaf(fd, walk.devices) else \
+                self._entries(fd, reported)
         except OSError as e:
             raise _named(e, path[:-1])
         if walk.wds is not None:

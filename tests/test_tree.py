@@ -89,6 +89,56 @@ def test_every_directory_is_watched_when_it_returns(tmp, tree_of):
     assert fence(tree, w) == []
 
 
+def counts_links(path):
+    import inotify_simple_tree
+    return inotify_simple_tree._counts_links(os.stat(path).st_dev)
+
+
+@pytest.mark.parametrize('counted', [True, False], ids=['counted', 'not counted'])
+def test_a_directory_holding_no_directory_is_listed_only_where_links_are_not_counted(
+        tmp, tree_of, monkeypatch, counted):
+    # Where the filesystem counts a directory's links as 2 plus its directories,
+    # one with 2 need not be listed to find the directories in it.
+    import inotify_simple_tree
+    if not counts_links(tmp):
+        pytest.skip('%s is on a filesystem that may not count links' % tmp)
+    if not counted:
+        monkeypatch.setattr(inotify_simple_tree, '_COUNTING', frozenset())
+    for path in ('w/a/b/c', 'w/a/d', 'w/e'):
+        os.makedirs(os.path.join(tmp, path))
+    touch(os.path.join(tmp, 'w', 'a', 'd', 'f'))
+    listed = []
+    entries = Tree._entries
+    monkeypatch.setattr(Tree, '_entries', lambda tree, fd, all_entries: listed.append(
+        os.readlink('/proc/self/fd/%d' % fd)) or entries(tree, fd, all_entries))
+    tree = tree_of()
+    w = os.path.join(tmp, 'w')
+    assert directories(tree) == sorted(os.path.join(w, p) for p in (
+        '', 'a/', 'a/b/', 'a/b/c/', 'a/d/', 'e/'))
+    leaves = ['a/b/c', 'a/d', 'e']
+    expected = ['.', 'a', 'a/b'] + ([] if counted else leaves)
+    assert sorted(listed) == sorted(os.path.realpath(os.path.join(w, p))
+                                    for p in expected)
+    # One made in it before it was watched is found, by its links.
+    made = os.path.join(w, 'e', 'made')
+    watch_of = Tree._watch_of
+
+    def make_first(tree, fd):
+        if os.readlink('/proc/self/fd/%d' % fd) == os.path.realpath(
+                os.path.join(w, 'e')):
+            os.mkdir(made)
+        return watch_of(tree, fd)
+    monkeypatch.setattr(Tree, '_watch_of', make_first)
+    tree = tree_of()
+    assert made + '/' in directories(tree)
+    assert fence(tree, w) == []
+
+
+def test_an_unknown_device_is_not_taken_to_count_links():
+    import inotify_simple_tree
+    assert inotify_simple_tree._counts_links(os.makedev(4000, 4000)) is False
+
+
 def kernel_watches(tree):
     """How many watches the kernel holds for the tree's descriptor."""
     with open('/proc/self/fdinfo/%d' % tree.fileno()) as f:
