@@ -514,7 +514,9 @@ class INotify(FileIO):
                 self.__release()
 
     def _readall(self):
-        """All the bytes queued, sized with ``FIONREAD``; b'' when none."""
+        """All the bytes queued, sized with ``FIONREAD``; b'' when none. A subclass
+        may read the queue its own way here, as 1.3's could: :meth:`read` calls it
+        with the descriptor held open, and the readers' lock taken."""
         size = _INT_ZERO.__copy__()  # an int that ioctl() fills in
         ioctl(self.fileno(), FIONREAD, size)
         if not size[0]:  # never read(fd, 0): inotify(7) blocks then fails with EINVAL

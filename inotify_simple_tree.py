@@ -68,6 +68,10 @@ _scandir = getattr(os, 'scandir', None)  # Python 3.5+
 _INFINITY = float('inf')
 _tuple_new = tuple.__new__  # a TreeEvent made without its __new__, in Python
 _BATCH = 4096  # events handled, at most, for one read()
+# What the tree reads of the kernel's queue at once: about a thousand events. A
+# burst goes through memory (and the processor's cache) a piece at a time, and the
+# first events are handled while the others wait in the kernel.
+_PIECE = 32768
 _MISSING = 1024  # new directories not found where they were made, kept at most
 _monotonic = getattr(time, 'monotonic', time.time)  # Python 3.3+
 try:
@@ -179,6 +183,25 @@ def _counts_links(device):
     return False
 
 
+class _INotify(INotify):
+    """The tree's :class:`~inotify_simple.INotify`: its ``read()`` takes the
+    queue a piece at a time (``_PIECE`` bytes at most), or all of it while
+    ``whole`` is set, through ``_readall()``, the hook of subclasses that
+    ``read()`` calls with the descriptor held open, as 1.3 did."""
+
+    whole = False
+
+    def _readall(self):
+        if self.whole:
+            return INotify._readall(self)
+        try:
+            return os.read(self.fileno(), _PIECE)
+        except OSError as e:  # non-blocking, and nothing is queued
+            if e.errno != errno.EAGAIN:
+                raise
+            return b''
+
+
 class _Walk(object):
     """A walk of directories: what its reading makes the kernel report, and what
     it found, for the events drained while it goes on."""
@@ -285,7 +308,7 @@ class Tree(object):
         self._user = None  # the thread that holds it
         # Non-blocking: after fork() two processes share the queue, and one of
         # them may empty it between the other's FIONREAD and its read.
-        self._inotify = INotify(nonblocking=True)
+        self._inotify = _INotify(nonblocking=True)
         try:
             if path is not None:
                 self.watch(path)
@@ -572,7 +595,12 @@ class Tree(object):
         creation of what it reported already."""
         self._walked = 0
         wds = walk.wds
-        events = [event for event in self._inotify.read(timeout=0)
+        self._inotify.whole = True  # what is queued now, all of it
+        try:
+            events = self._inotify.read(timeout=0)
+        finally:
+            self._inotify.whole = False
+        events = [event for event in events
                   if not (event.mask & _READS and event.mask & _ISDIR and
                           (wds is None or event.wd in wds))]  # its own reading
         self._todo.extend(self._unfound(events, walk.found) if walk.found else events)

@@ -330,6 +330,40 @@ def test_its_own_reading_is_not_reported_but_others_reading_is(tmp, tree_of):
     assert ('new', 'OPEN,ISDIR') in events and ('new/', 'OPEN,ISDIR') in events
 
 
+def test_a_burst_is_read_a_piece_at_a_time_and_a_walk_drains_all_of_its_own(
+        tmp, tree_of):
+    # The tree reads the kernel's queue a piece at a time; but while it walks, it
+    # takes all of it, so that none of the walk's own reading is left behind it.
+    import inotify_simple_tree
+    tree = tree_of(masks.ALL_EVENTS)
+    w = os.path.join(tmp, 'w')
+    for i in range(2000):  # each a CREATE, an OPEN and a CLOSE_WRITE
+        touch(os.path.join(w, 'f%04d' % i))
+    assert queued(tree) > 2 * inotify_simple_tree._PIECE
+    first = tree.read(timeout=0)
+    assert 0 < len(first) < 2000 and queued(tree) > 0
+    other = os.path.join(tmp, 'other')
+    for i in range(300):  # past the walk's first drain
+        os.makedirs(os.path.join(other, '%03d' % i, 'below'))
+    for i in range(300):
+        touch(os.path.join(w, 'g%04d' % i))
+    tree.watch(other)
+    events = [(e.path, names(e.mask)) for e in first] + fence(tree, w)
+    created = [path for path, what in events if what == 'CREATE']
+    assert created == [os.path.join(w, 'f%04d' % i) for i in range(2000)] + [
+        os.path.join(w, 'g%04d' % i) for i in range(300)]
+    assert not [path for path, _ in events if path.startswith(other)]
+
+
+def queued(tree):
+    """How many bytes of events the kernel holds for the tree."""
+    import fcntl
+    import struct
+    import termios
+    return struct.unpack('i', fcntl.ioctl(tree.fileno(), termios.FIONREAD,
+                                          b'\0' * 4))[0]
+
+
 def test_a_directory_moved_within_keeps_its_watches_and_one_moved_out_is_dropped(
         tmp, tree_of):
     os.makedirs(os.path.join(tmp, 'w', 'a', 'deep'))
