@@ -165,19 +165,20 @@ def _leaf(fd, devices):
 
 # Filesystems whose directories have 2 links plus one per directory in them, or 1
 # where the count would overflow (ext4); others may say 2 whatever they hold (FUSE).
-_COUNTING = frozenset(['tmpfs', 'ramfs', 'ext2', 'ext3', 'ext4', 'xfs'])
+_COUNTING = frozenset([b'tmpfs', b'ramfs', b'ext2', b'ext3', b'ext4', b'xfs'])
+_MOUNTINFO = '/proc/self/mountinfo'
 
 
 def _counts_links(device):
     """Whether the filesystem of ``device`` (an st_dev) is one of ``_COUNTING``,
-    as /proc/self/mountinfo tells."""
-    wanted = '%d:%d' % (os.major(device), os.minor(device))
+    as /proc/self/mountinfo tells (in bytes: a mount point's name is any bytes)."""
+    wanted = ('%d:%d' % (os.major(device), os.minor(device))).encode('ascii')
     try:
-        with open('/proc/self/mountinfo') as mounts:
+        with open(_MOUNTINFO, 'rb') as mounts:
             for line in mounts:
                 fields = line.split()
-                if len(fields) > 3 and fields[2] == wanted and ' - ' in line:
-                    return line.split(' - ', 1)[1].split()[0] in _COUNTING
+                if len(fields) > 3 and fields[2] == wanted and b' - ' in line:
+                    return line.split(b' - ', 1)[1].split()[0] in _COUNTING
     except (IOError, OSError):  # no /proc: every directory is listed
         pass
     return False

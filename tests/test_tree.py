@@ -139,6 +139,24 @@ def test_an_unknown_device_is_not_taken_to_count_links():
     assert inotify_simple_tree._counts_links(os.makedev(4000, 4000)) is False
 
 
+def test_a_mount_point_of_any_bytes_does_not_hinder_finding_a_filesystem(
+        tmp, monkeypatch):
+    # /proc/self/mountinfo escapes only blanks and backslashes in the names of
+    # mount points: any other byte comes as it is, in no encoding.
+    import inotify_simple_tree
+    device = os.stat(tmp).st_dev
+    with open('/proc/self/mountinfo', 'rb') as f:
+        real = f.read()
+    fake = os.path.join(tmp, 'mountinfo')
+    with open(fake, 'wb') as f:
+        f.write(b'40 1 0:99 / /mnt/\xff\xe9t\xc3\xa9 rw - tmpfs none rw\n' * 500
+                + real)
+    expected = inotify_simple_tree._counts_links(device)
+    monkeypatch.setattr(inotify_simple_tree, '_MOUNTINFO', fake)
+    assert inotify_simple_tree._counts_links(device) is expected
+    assert inotify_simple_tree._counts_links(os.makedev(0, 99)) is True
+
+
 def kernel_watches(tree):
     """How many watches the kernel holds for the tree's descriptor."""
     with open('/proc/self/fdinfo/%d' % tree.fileno()) as f:
