@@ -10,8 +10,8 @@ program is started in turn, in an order that rotates from round to round:
   a queue raised to hold them (max_queued_events, as root; restored after), then
   it is continued: the time until it has printed all their CREATEs, and its
   VmRSS after, beside the one at setup (it must not grow with the events). The
-  recipe does nothing with an event but print it: its burst is the floor of any
-  tree made on the library, what ``INotify.read()`` and a line per event cost.
+  recipe does nothing with an event but print it: its burst is what
+  ``INotify.read()`` of the whole queue and a line per event cost.
 
 The tables give medians, and the medians of each round's ratio to inotifywait's
 figure with the same events asked for (below 1.0: less than inotifywait).
@@ -65,7 +65,7 @@ while True:
 '''
 # The docs' recursive recipe as it was before the engine: watch each directory,
 # then list it; it closes none of the races but that one. Then, as the engine, a
-# line per CREATE read, and nothing more: its burst is the library's alone.
+# line per CREATE read, and nothing more: its burst is the library's read alone.
 RECIPE = r'''
 import os, sys
 from inotify_simple import INotify, flags, masks
