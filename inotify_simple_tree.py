@@ -172,7 +172,7 @@ _MOUNTINFO = '/proc/self/mountinfo'
 def _counts_links(device):
     """Whether the filesystem of ``device`` (an st_dev) is one of ``_COUNTING``,
     as /proc/self/mountinfo tells (in bytes: a mount point's name is any bytes)."""
-    wanted = ('%d:%d' % (os.major(device), os.minor(device))).encode('ascii')
+    wanted = b'%d:%d' % (os.major(device), os.minor(device))
     try:
         with open(_MOUNTINFO, 'rb') as mounts:
             for line in mounts:
