@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+from operator import itemgetter
 
 from inotify_simple import flags
 from inotify_simple import masks
@@ -53,6 +54,7 @@ _MOVE_SELF, _UNMOUNT = int(flags.MOVE_SELF), int(flags.UNMOUNT)
 _Q_OVERFLOW, _IGNORED = int(flags.Q_OVERFLOW), int(flags.IGNORED)
 _ISDIR, _ONESHOT = int(flags.ISDIR), int(flags.ONESHOT)
 _DONT_FOLLOW = int(flags.DONT_FOLLOW)
+_WD, _MASK, _NAME = itemgetter(0), itemgetter(1), itemgetter(3)
 _CLOSE, _MOVE, _ALL_EVENTS = int(masks.CLOSE), int(masks.MOVE), int(masks.ALL_EVENTS)
 
 # inotifywait's names of the bits of a mask, in the order it prints them. CLOSE
@@ -83,6 +85,7 @@ _LONG = ['help', 'event', 'monitor', 'quiet', 'timeout', 'filename', 'recursive'
 _WITH_VALUE = set(['event', 'timeout', 'format', 'timefmt', 'fromfile', 'outfile',
                    'exclude', 'excludei', 'include', 'includei'])
 
+_DEFAULT = b'%s %s %s\n'  # the default format's template
 _MAX_STRLEN = 4096  # inotifywait's longest format and CSV field
 # strtol()'s syntax, in the C locale
 _LONG_INT = re.compile(br'[ \t\n\v\f\r]*([+-]?[0-9]+)\Z')
@@ -737,10 +740,23 @@ class _Command(_Options):
         line = self.line
         if line is self.default_line:
             template, known, names = self.template, self.comma_names, self.names
-            return lambda events: [
-                template % (path[:-len(name)] if name else path,
-                            known.get(mask) or names(mask), name)
-                for wd, mask, cookie, name, path in events if mask & shown]
+
+            def default_lines(events):
+                return [template % (path[:-len(name)] if name else path,
+                                    known.get(mask) or names(mask), name)
+                        for wd, mask, cookie, name, path in events if mask & shown]
+            if template != _DEFAULT:
+                return default_lines
+
+            def at_once(events):
+                masks = list(map(_MASK, events))
+                if masks.count(masks[0]) == len(masks):
+                    wds = list(map(_WD, events))
+                    if wds.count(wds[0]) == len(wds):  # one watch, one kind of event
+                        return _run_lines(events, shown, known.get(masks[0]) or
+                                          names(masks[0]))
+                return default_lines(events)
+            return at_once
         return lambda events: [
             line(wd, path[:-len(name)] if name else path, mask, cookie, name)
             for wd, mask, cookie, name, path in events if mask & shown]
@@ -797,6 +813,16 @@ class _Command(_Options):
     def say_unwatched(self, error):
         self.say(b"Couldn't watch new directory " + _bytes(error.filename) + b'/: ' +
                  _strerror(error) + b'\n')
+
+
+def _run_lines(events, shown, names):
+    """The lines of events of one watch and one mask, in the default format,
+    made at once: each is the same text (``%w %,e ``) before a name."""
+    wd, mask, cookie, name, path = events[0]
+    if not mask & shown:
+        return []
+    before = b'%s %s ' % (path[:-len(name)] if name else path, names)
+    return [before, (b'\n' + before).join(map(_NAME, events)), b'\n']
 
 
 def _any_directory(events):

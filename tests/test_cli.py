@@ -817,3 +817,33 @@ def test_overflow_is_printed_as_inotifywait_prints_it(tmp):
         program.process.send_signal(signal.SIGCONT)
     assert same(finish_twins(programs, deadline))[1] == (
         b'w/ CREATE x\nw/ CREATE y\n' * (size // 2) + b' Q_OVERFLOW \n')
+
+
+def test_bursts_of_one_event_in_one_directory_print_as_inotifywait(tmp):
+    # Runs of one watch and one event are printed at once: check them beside
+    # runs broken by another watch and another event, and a watched file's.
+    def setup(root):
+        mkdir(root, 'w')
+        touch(os.path.join(root, 'g'))
+
+    def append(path):
+        with open(path, 'ab') as f:
+            f.write(b'x')
+
+    programs, deadline = start_twins(tmp, ['-m', '-e', 'create,modify', 'w', 'g'],
+                                     setup, watches=2)
+    for program in programs.values():
+        program.process.send_signal(signal.SIGSTOP)
+    for side in SIDES:
+        w = os.path.join(tmp, side, 'w')
+        for i in range(3000):  # pieces of the kernel's queue, each a run
+            touch(os.path.join(w, 'f%d' % i))
+        for i in range(300):
+            append(os.path.join(w, 'f%d' % i))
+        for i in range(300):  # another watch in turn with each
+            touch(os.path.join(w, 'n%d' % i))
+            append(os.path.join(tmp, side, 'g'))
+    for program in programs.values():
+        program.process.send_signal(signal.SIGCONT)
+    out = same(finish_twins(programs, deadline))[1]
+    assert out.count(b'\n') == 3000 + 300 + 2 * 300
