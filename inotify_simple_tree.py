@@ -148,19 +148,16 @@ class _Using(object):
         self.tree._lock.release()
 
 
-def _leaf(fd, devices):
-    """Whether the directory open as ``fd`` holds no directory, as its links tell
-    (its entry and its '.': two, on the filesystems that count them so; a
-    directory in it adds one, its '..'), so that it need not be listed when only
-    its directories are looked for. Asked once it is watched, it misses none made
-    since it was opened."""
+def _directories(fd, devices):
+    """How many directories the directory open as ``fd`` holds, as its links tell
+    (its entry and its '.': two, on the filesystems that count them so; each
+    directory in it adds one, its '..'); None where they do not tell. Asked once
+    it is watched, it misses none made since it was opened."""
     status = os.fstat(fd)
-    if status.st_nlink != 2:
-        return False
     counted = devices.get(status.st_dev)
     if counted is None:
         counted = devices[status.st_dev] = _counts_links(status.st_dev)
-    return counted
+    return status.st_nlink - 2 if counted and status.st_nlink >= 2 else None
 
 
 # Filesystems whose directories have 2 links plus one per directory in them, or 1
@@ -514,8 +511,12 @@ class Tree(object):
         """List a directory just watched: ``[fd, wd, path, entries, new]``."""
         reported = report is not None and new
         try:
-            entries = [] if not reported and _leaf(fd, walk.devices) else \
-                self._entries(fd, reported)
+            if reported:
+                entries = self._entries(fd, True)
+            else:  # only its directories are looked for: maybe there are none
+                directories = _directories(fd, walk.devices)
+                entries = self._entries(fd, False, directories) if directories != 0 \
+                    else []
         except OSError as e:
             raise _named(e, path[:-1])
         if walk.wds is not None:
@@ -564,9 +565,10 @@ class Tree(object):
                 return None
             raise
 
-    def _entries(self, fd, all_entries):
+    def _entries(self, fd, all_entries, directories=None):
         """The directory open as ``fd``: ``(name, is_dir)`` of its directories (with
-        ``all_entries``, of everything, sorted); a link is not a directory."""
+        ``all_entries``, of everything, sorted); a link is not a directory.
+        ``directories``: how many it holds, if known (see :func:`_directories`)."""
         if _SCANDIR_FD:
             if all_entries:
                 found = [(entry.name, entry.is_dir(follow_symlinks=False))
@@ -577,10 +579,15 @@ class Tree(object):
             if self._encode:
                 found = [(name.encode(_FS_ENCODING, _FS_ERRORS), is_dir)
                          for name, is_dir in found]
-        else:  # Python < 3.7: through /proc, Python 2.7: with an lstat() each
+        else:  # Python < 3.7: through /proc, with an lstat() each
             here = (b'/proc/self/fd/%d/' if self._bytes else '/proc/self/fd/%d/') % fd
+            names = os.listdir(here)
+            if not all_entries and directories == len(names):
+                # All are directories: none needs its lstat(). (One swapped for
+                # a file since is not opened: it is opened as a directory.)
+                return [(name, True) for name in names]
             found = []
-            for name in os.listdir(here):
+            for name in names:
                 try:
                     is_dir = stat.S_ISDIR(os.lstat(here + name).st_mode)
                 except OSError:  # gone since the directory was read
@@ -719,8 +726,9 @@ class Tree(object):
         todo, paths = self._todo, self._paths
         events = list(todo) if len(todo) <= room else list(islice(todo, room))
         wds, masks, cookies, names = zip(*events)
+        kinds = set(masks)  # a few masks, looked at once each
         try:
-            if reduce(or_, masks) & _FOLLOWED:
+            if reduce(or_, kinds) & _FOLLOWED:
                 raise KeyError
             directories = list(map(paths.__getitem__, wds))
         except KeyError:  # up to the first that may change a watch, or is unknown
@@ -729,13 +737,14 @@ class Tree(object):
             if not first:
                 return 0
             wds, masks, cookies, names = zip(*events[:first])
+            kinds = set(masks)
             directories = list(map(paths.__getitem__, wds))
         if self._encode:
             names = _encoded(names)
         made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
             wds, masks, cookies, names, map(add, directories, names)))
         wanted = self._wanted.__and__
-        self._ready.extend(made if all(map(wanted, masks)) else
+        self._ready.extend(made if all(map(wanted, kinds)) else
                            compress(made, map(wanted, masks)))
         if len(wds) == len(todo):
             todo.clear()
