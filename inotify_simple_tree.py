@@ -148,16 +148,19 @@ class _Using(object):
         self.tree._lock.release()
 
 
-def _directories(fd, devices):
-    """How many directories the directory open as ``fd`` holds, as its links tell
-    (its entry and its '.': two, on the filesystems that count them so; each
-    directory in it adds one, its '..'); None where they do not tell. Asked once
-    it is watched, it misses none made since it was opened."""
+def _leaf(fd, devices):
+    """Whether the directory open as ``fd`` holds no directory, as its links tell
+    (its entry and its '.': two, on the filesystems that count them so; a
+    directory in it adds one, its '..'), so that it need not be listed when only
+    its directories are looked for. Asked once it is watched, it misses none made
+    since it was opened."""
     status = os.fstat(fd)
+    if status.st_nlink != 2:
+        return False
     counted = devices.get(status.st_dev)
     if counted is None:
         counted = devices[status.st_dev] = _counts_links(status.st_dev)
-    return status.st_nlink - 2 if counted and status.st_nlink >= 2 else None
+    return counted
 
 
 # Filesystems whose directories have 2 links plus one per directory in them, or 1
@@ -511,12 +514,8 @@ class Tree(object):
         """List a directory just watched: ``[fd, wd, path, entries, new]``."""
         reported = report is not None and new
         try:
-            if reported:
-                entries = self._entries(fd, True)
-            else:  # only its directories are looked for: maybe there are none
-                directories = _directories(fd, walk.devices)
-                entries = self._entries(fd, False, directories) if directories != 0 \
-                    else []
+            entries = [] if not reported and _leaf(fd, walk.devices) else \
+                self._entries(fd, reported)
         except OSError as e:
             raise _named(e, path[:-1])
         if walk.wds is not None:
@@ -565,10 +564,9 @@ class Tree(object):
                 return None
             raise
 
-    def _entries(self, fd, all_entries, directories=None):
+    def _entries(self, fd, all_entries):
         """The directory open as ``fd``: ``(name, is_dir)`` of its directories (with
-        ``all_entries``, of everything, sorted); a link is not a directory.
-        ``directories``: how many it holds, if known (see :func:`_directories`)."""
+        ``all_entries``, of everything, sorted); a link is not a directory."""
         if _SCANDIR_FD:
             if all_entries:
                 found = [(entry.name, entry.is_dir(follow_symlinks=False))
@@ -579,15 +577,10 @@ class Tree(object):
             if self._encode:
                 found = [(name.encode(_FS_ENCODING, _FS_ERRORS), is_dir)
                          for name, is_dir in found]
-        else:  # Python < 3.7: through /proc, with an lstat() each
+        else:  # Python < 3.7: through /proc, Python 2.7: with an lstat() each
             here = (b'/proc/self/fd/%d/' if self._bytes else '/proc/self/fd/%d/') % fd
-            names = os.listdir(here)
-            if not all_entries and directories == len(names):
-                # All are directories: none needs its lstat(). (One swapped for
-                # a file since is not opened: it is opened as a directory.)
-                return [(name, True) for name in names]
             found = []
-            for name in names:
+            for name in os.listdir(here):
                 try:
                     is_dir = stat.S_ISDIR(os.lstat(here + name).st_mode)
                 except OSError:  # gone since the directory was read

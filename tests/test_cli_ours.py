@@ -333,11 +333,11 @@ def test_a_new_directory_is_read_only_as_the_directory_watched(tmp, newcomer):
     # file is reported once, where it went; the newcomer as new, a link unfollowed.
     lines = race(tmp, '''
 entries = tree.Tree._entries
-def swapping_entries(self, fd, all_entries, *args):
+def swapping_entries(self, fd, all_entries):
     if all_entries and os.path.isdir('w/d') and not os.path.exists('w/e'):
         os.rename('w/d', 'w/e')
         %s
-    return entries(self, fd, all_entries, *args)
+    return entries(self, fd, all_entries)
 tree.Tree._entries = swapping_entries
 ''' % LINK_OR_DIRECTORY[newcomer])
     assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
