@@ -749,12 +749,12 @@ class _Command(_Options):
                 return default_lines
 
             def at_once(events):
-                masks = list(map(_MASK, events))
-                if masks.count(masks[0]) == len(masks):
+                kinds = list(map(_MASK, events))
+                if kinds.count(kinds[0]) == len(kinds):
                     wds = list(map(_WD, events))
                     if wds.count(wds[0]) == len(wds):  # one watch, one kind of event
-                        return _run_lines(events, shown, known.get(masks[0]) or
-                                          names(masks[0]))
+                        return _run_lines(events, shown, known.get(kinds[0]) or
+                                          names(kinds[0]))
                 return default_lines(events)
             return at_once
         return lambda events: [
