@@ -5,10 +5,14 @@ each directory of a tree, keeps them as directories come, move and go, and gives
 each event the path of what it is about. It uses nothing of :mod:`inotify_simple`
 but its public API.
 
-Nothing made in a new directory is missed: a directory is opened, then watched
-through that open descriptor, then listed through it, so a rename, or another
-directory or a symbolic link put in its place, changes nothing; what the listing
-finds is reported as ``CREATE`` events, each file once.
+The tree knows a directory by its watch, not by its path: as a name in its parent
+(:class:`_Names`, a tree of names). The kernel's events are applied to the names
+in the kernel's order, so that a rename is one change to them, whatever the disk
+has done since, and an event's path is the one its directory had when it
+happened. A directory that comes is looked for where the names say it is once the
+events queued before it are applied: it is opened, watched through that open
+descriptor, then listed through it (:class:`_Walker`), and what the listing finds
+is reported as ``CREATE`` events, each file once.
 """
 import codecs
 import errno
@@ -16,7 +20,6 @@ import os
 import stat
 import sys
 import threading
-import time
 from collections import deque
 from collections import namedtuple
 from functools import reduce
@@ -36,8 +39,7 @@ __all__ = ['Tree', 'TreeEvent']
 _ACCESS, _OPEN = int(flags.ACCESS), int(flags.OPEN)
 _CLOSE_NOWRITE = int(flags.CLOSE_NOWRITE)
 _MOVED_FROM, _MOVED_TO = int(flags.MOVED_FROM), int(flags.MOVED_TO)
-_DELETE = int(flags.DELETE)
-_CREATE, _MOVE_SELF = int(flags.CREATE), int(flags.MOVE_SELF)
+_CREATE, _DELETE, _MOVE_SELF = int(flags.CREATE), int(flags.DELETE), int(flags.MOVE_SELF)
 _UNMOUNT, _Q_OVERFLOW = int(flags.UNMOUNT), int(flags.Q_OVERFLOW)
 _IGNORED, _ISDIR = int(flags.IGNORED), int(flags.ISDIR)
 _ONLYDIR, _EXCL_UNLINK = int(flags.ONLYDIR), int(flags.EXCL_UNLINK)
@@ -51,9 +53,10 @@ _ALWAYS = _IGNORED | _Q_OVERFLOW | _UNMOUNT
 _FOLLOW = _CREATE | _MOVED_TO | _MOVED_FROM | _MOVE_SELF
 # What reading a directory does to it (and to its entry in its parent).
 _READS = _OPEN | _ACCESS | _CLOSE_NOWRITE
-# What an event is followed for: the events that may change the watches.
+# What an event is followed for: the events that may change the names.
 _FOLLOWED = _ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED
-_CREATED = _CREATE | _MOVED_TO
+# What changes the names in a directory.
+_NAMING = _CREATE | _DELETE | _MOVED_FROM | _MOVED_TO
 
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)  # Python 3.3+
 _O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0o200000)
@@ -72,15 +75,20 @@ _BATCH = 4096  # events handled, at most, for one read()
 # burst goes through memory (and the processor's cache) a piece at a time, and the
 # first events are handled while the others wait in the kernel.
 _PIECE = 32768
-_MISSING = 1024  # new directories not found where they were made, kept at most
-_monotonic = getattr(time, 'monotonic', time.time)  # Python 3.3+
+# Paths are opened a piece of this many characters at a time when they are longer
+# than PATH_MAX (4096 bytes; a character is 4 bytes in UTF-8 at most).
+_PATH_PIECE = 1000
+# How far after a directory's MOVED_FROM its MOVE_SELF is looked for, at most: the
+# kernel queues it within the same rename.
+_LOOKAHEAD = 1000
+try:
+    from time import monotonic as _monotonic
+except ImportError:  # Python 2.7
+    from time import time as _monotonic
 try:
     from threading import get_ident as _get_ident
 except ImportError:  # Python 2.7
     from thread import get_ident as _get_ident
-# Directories are drained of their own events this often during a walk: the
-# kernel's queue (max_queued_events, 16384 by default) never fills with them.
-_DRAIN_EVERY = 256
 
 if sys.version_info[0] >= 3:
     _FS_ENCODING = sys.getfilesystemencoding()
@@ -105,10 +113,11 @@ class TreeEvent(namedtuple('TreeEvent', ['wd', 'mask', 'cookie', 'name', 'path']
 
     ``wd``, ``mask``, ``cookie`` and ``name`` are the kernel's, as in
     :class:`~inotify_simple.Event`; ``path`` is the watched directory's path as it
-    is now, with a trailing separator, joined with ``name``: ``'top/a/f'`` for a
-    file ``f`` in ``top/a``, ``'top/a/'`` for an event about ``top/a`` itself, and
-    a watched file's path for that file. ``name`` and ``path`` are ``bytes`` when
-    the tree was given as ``bytes`` (and on Python 2), ``str`` otherwise.
+    was when the event happened, with a trailing separator, joined with ``name``:
+    ``'top/a/f'`` for a file ``f`` in ``top/a``, ``'top/a/'`` for an event about
+    ``top/a`` itself, and a watched file's path for that file. ``name`` and
+    ``path`` are ``bytes`` when the tree was given as ``bytes`` (and on Python 2),
+    ``str`` otherwise.
     """
     __slots__ = ()
 
@@ -119,33 +128,6 @@ def _named(error, path):
     if not isinstance(error, OSError):
         return error
     return OSError(error.errno, error.strerror, path)
-
-
-class _Using(object):
-    """The tree's state, for one thread at a time: its lock, held.
-
-    A signal handler that uses the tree while the thread it interrupted does gets
-    RuntimeError; the child of a fork() has a lock of its own, whatever the
-    parent's threads held."""
-
-    __slots__ = ('tree',)
-
-    def __init__(self, tree):
-        self.tree = tree
-
-    def __enter__(self):
-        tree, me = self.tree, _get_ident()
-        if tree._pid != os.getpid():
-            tree._lock, tree._user, tree._pid = threading.Lock(), None, os.getpid()
-        if tree._user == me:
-            raise RuntimeError('a Tree used from a signal handler that interrupted '
-                               'a use of it')
-        tree._lock.acquire()
-        tree._user = me
-
-    def __exit__(self, *exc_info):
-        self.tree._user = None
-        self.tree._lock.release()
 
 
 def _leaf(fd, devices):
@@ -184,6 +166,31 @@ def _counts_links(device):
     return False
 
 
+def _kernel_watches(fd):
+    """The watches the kernel holds for inotify descriptor ``fd``, as wd -> inode
+    (/proc/self/fdinfo, in hexadecimal); None where that cannot be read."""
+    try:
+        with open('/proc/self/fdinfo/%d' % fd, 'rb') as info:
+            lines = info.read().split(b'\n')
+    except (IOError, OSError):
+        return None
+    found = {}
+    for line in lines:
+        if line.startswith(b'inotify wd:'):
+            fields = line.split()
+            found[int(fields[1][3:], 16)] = int(fields[2][4:], 16)
+    return found
+
+
+def _queue_size():
+    """How many events an inotify instance made now may queue."""
+    try:
+        with open('/proc/sys/fs/inotify/max_queued_events') as size:
+            return int(size.read())
+    except (IOError, OSError, ValueError):
+        return 16384  # the kernel's default
+
+
 class _INotify(INotify):
     """The tree's :class:`~inotify_simple.INotify`: its ``read()`` takes the
     queue a piece at a time (``_PIECE`` bytes at most), or all of it while
@@ -203,21 +210,492 @@ class _INotify(INotify):
             return b''
 
 
+class _Paths(dict):
+    """wd -> the path of a directory of the trees (with a separator) or of a watch
+    alone: made when first asked for, and all forgotten when a directory moves."""
+
+    __slots__ = ('names', 'alone')
+
+    def __missing__(self, wd):
+        path = self.alone.get(wd)
+        if path is None:
+            path = self.names.path(wd)  # KeyError: not a watch of the tree's
+        self[wd] = path
+        return path
+
+
+class _Names(object):
+    """The tree of names: every directory of the trees, by its watch descriptor,
+    as its name in its parent directory; a top's name is its path.
+
+    A directory found but not watched yet has a placeholder for a watch
+    descriptor, a number below -1. A directory that another took the name of (by
+    a rename over it, or one side of an exchange) keeps its parent and name, for
+    its last events, but is ``displaced``: no longer what that name is, until its
+    watch ends or it moves on.
+    """
+
+    def __init__(self, sep, alone):
+        self.sep = sep
+        self.parent = {}     # wd -> its parent's wd; None for a top
+        self.name = {}       # wd -> its name (a top's: its path)
+        self.kids = {}       # wd -> {name: wd}, of those that hold directories only
+        self.displaced = {}  # (parent, name) -> [wd, ...], the latest last
+        self.paths = _Paths()
+        self.paths.names, self.paths.alone = self, alone
+        self.version = 0     # changed with every change, for watches() elsewhere
+        self._placeholders = -1
+
+    def __contains__(self, wd):
+        return wd in self.parent
+
+    def add(self, wd, parent, name):
+        """``wd`` is ``name`` in ``parent`` (None, for a top named by its path)."""
+        self.parent[wd] = parent
+        self.name[wd] = name
+        if parent is not None:
+            self._attach(wd, parent, name)
+        self.version += 1
+
+    def placeholder(self, parent, name):
+        """A directory found as ``name`` in ``parent``, not watched yet: its
+        placeholder."""
+        self._placeholders -= 1
+        self.add(self._placeholders, parent, name)
+        return self._placeholders
+
+    def watched(self, placeholder, wd):
+        """The directory of ``placeholder`` is watched as ``wd`` now."""
+        parent, name = self.parent.pop(placeholder), self.name.pop(placeholder)
+        self.kids[parent][name] = wd
+        self.parent[wd] = parent
+        self.name[wd] = name
+        self.version += 1
+
+    def move(self, wd, parent, name):
+        """``wd``, and everything below it, is ``name`` in ``parent`` now."""
+        self._detach(wd)
+        self.parent[wd] = parent
+        self.name[wd] = name
+        self._attach(wd, parent, name)
+        self.changed()
+
+    def displace(self, wd):
+        """``wd`` is no longer what its name in its parent is."""
+        self._detach(wd)
+        self.displaced.setdefault((self.parent[wd], self.name[wd]), []).append(wd)
+
+    def forget(self, wd):
+        """Take ``wd`` out of the names (but not what is below it)."""
+        self._detach(wd)
+        del self.parent[wd], self.name[wd]
+        self.kids.pop(wd, None)
+        self.changed()
+
+    def changed(self):
+        self.version += 1
+        if self.paths:
+            self.paths.clear()
+
+    def holder(self, parent, name):
+        """What ``name`` in ``parent`` is (None: nothing the names know)."""
+        kids = self.kids.get(parent)
+        return kids and kids.get(name)
+
+    def at(self, parent, name):
+        """What ``name`` in ``parent`` is: those displaced from it (the latest
+        first), then the one it is."""
+        found = list(reversed(self.displaced.get((parent, name), ())))
+        held = self.kids.get(parent, {}).get(name)
+        if held is not None:
+            found.append(held)
+        return found
+
+    def below(self, wd):
+        """``wd`` and every directory below it (displaced ones included), parents
+        before what they hold."""
+        found = [wd]
+        kids, displaced = self.kids, self.displaced
+        for each in found:  # the list grows as it is gone through
+            held = kids.get(each)
+            if held:
+                found.extend(held.values())
+            if displaced:
+                for (parent, _), others in list(displaced.items()):
+                    if parent == each:
+                        found.extend(others)
+        return found
+
+    def holds(self, top, wd):
+        """Whether ``wd`` is ``top`` or below it."""
+        parent = self.parent
+        while wd is not None:
+            if wd == top:
+                return True
+            wd = parent.get(wd)
+        return False
+
+    def top_of(self, wd):
+        """The top ``wd`` is below, and the names on the way down to it."""
+        parent, name = self.parent, self.name
+        names = []
+        while parent[wd] is not None:
+            names.append(name[wd])
+            wd = parent[wd]
+        names.reverse()
+        return wd, names
+
+    def path(self, wd):
+        """The path of ``wd``, with a separator; those above it are remembered on
+        the way (KeyError: not a directory of the trees)."""
+        paths, parent, name, sep = self.paths, self.parent, self.name, self.sep
+        down = []
+        path = paths.get(wd)
+        while path is None:
+            up = parent[wd]
+            if up is None:
+                path = paths[wd] = name[wd]
+            else:
+                down.append(wd)
+                wd = up
+                path = paths.get(wd)
+        while down:
+            wd = down.pop()
+            path = paths[wd] = path + name[wd] + sep
+        return path
+
+    def _attach(self, wd, parent, name):
+        kids = self.kids.get(parent)
+        if kids is None:
+            kids = self.kids[parent] = {}
+        other = kids.get(name)
+        if other is not None and other != wd:
+            self.displaced.setdefault((parent, name), []).append(other)
+        kids[name] = wd
+
+    def _detach(self, wd):
+        parent, name = self.parent[wd], self.name[wd]
+        kids = self.kids.get(parent)
+        if kids is not None and kids.get(name) == wd:
+            del kids[name]
+            if not kids:
+                del self.kids[parent]
+            return
+        others = self.displaced.get((parent, name))
+        if others and wd in others:
+            others.remove(wd)
+            if not others:
+                del self.displaced[parent, name]
+
+
+class _Top(object):
+    """Where a top is: ``path`` as given (what its events say), ``opened`` as it
+    is opened (its real path, None once it moved where it was not found), the
+    directory it was in and its inode, to find it there when it moves."""
+
+    __slots__ = ('path', 'opened', 'parent', 'device', 'inode')
+
+    def __init__(self, path, fd):
+        self.path = path
+        self.opened = os.path.join(os.path.realpath(path), path[:0])
+        self.parent = os.path.dirname(self.opened[:-1]) or self.opened[:1]
+        status = os.fstat(fd)
+        self.device, self.inode = status.st_dev, status.st_ino
+
+
 class _Walk(object):
-    """A walk of directories: what its reading makes the kernel report, and what
-    it found, for the events drained while it goes on."""
+    """A walk of directories: what its reading makes the kernel report, what it
+    found, what it watched."""
 
-    __slots__ = ('wds', 'found', 'devices')
+    __slots__ = ('wds', 'found', 'report', 'added', 'seen', 'devices', 'count')
 
-    def __init__(self, wds, found):
+    def __init__(self, wds=(), report=None, seen=None):
         # The watches whose directory, or one in it, the walk reads (None: all):
         # their OPEN, ACCESS and CLOSE_NOWRITE with ISDIR are the walk's.
-        self.wds = wds
-        self.found = found  # wd -> names reported as found, whose CREATE may still come
+        self.wds = set(wds) if wds is not None else None
+        self.found = {}        # wd -> names reported, whose CREATE may still come
+        self.report = report   # (wd, mask, name) of what is found, to report
+        self.added = []        # the watches it made, in order
+        self.seen = seen       # the directories of the trees it went through
         # st_dev -> whether its filesystem counts a directory's links as 2 plus
         # its directories; asked once a walk (a device number is used again by
         # the next filesystem mounted once its own is unmounted).
         self.devices = {}
+        self.count = 0         # directories read since the last drain
+
+
+class _Walker(object):
+    """Opens, watches and lists directories for a tree, into its names.
+
+    Each directory is opened through its parent's descriptor (never following a
+    link), watched through its own descriptor, listed through it, and, once every
+    directory in it has been listed, watched for its reading too, then closed.
+    """
+
+    def __init__(self, tree):
+        self.inotify = tree._inotify
+        self.names = tree._names
+        self.tree = tree
+        self.tops = {}  # wd -> _Top
+        # Directories are drained of their own events this often: the kernel's
+        # queue never fills with them (about 8 events a directory at most).
+        self.every = max(1, min(256, _queue_size() // 16))
+
+    def watch(self, fd):
+        """The watch of the directory open as ``fd``: its own if it has one
+        already (its mask unchanged), else a new one that leaves out its reading."""
+        return self.inotify.add_watch(b'/proc/self/fd/%d' % fd,
+                                      self.tree._quiet | _MASK_ADD)
+
+    def walk(self, fd, wd, path, opened, walk, new):
+        """Watch and list what is below the directory open as ``fd``, watched as
+        ``wd`` (``new`` to the trees), at ``path`` (opened as ``opened``), then
+        close ``fd``. What is found in a new directory is added to
+        ``walk.report``, each entry followed by what it holds."""
+        try:
+            frames = [self._frame(fd, wd, path, opened, walk, new)]
+        except BaseException:
+            os.close(fd)
+            raise
+        sep, exclude, report = self.names.sep, self.tree._exclude, walk.report
+        try:
+            while frames:
+                fd, wd, path, opened, entries, new = frame = frames[-1]
+                for name, is_dir in entries:
+                    if new and report is not None:
+                        report.append((wd, _CREATE | _ISDIR if is_dir else _CREATE,
+                                       name))
+                    if not is_dir:
+                        continue
+                    child = path + name + sep
+                    if exclude is not None and exclude(child[:-1]):
+                        continue
+                    try:
+                        fd = self._open(frame[0], name)
+                    except OSError as e:
+                        raise _named(e, child[:-1])
+                    if fd is None:
+                        continue
+                    try:
+                        child_wd = self.watch(fd)
+                        child_new = self._place(child_wd, wd, name, walk)
+                        if child_new is not None:
+                            frames.append(self._frame(fd, child_wd, child,
+                                                      opened + name + sep, walk,
+                                                      child_new))
+                    except BaseException as e:  # ValueError too: closed meanwhile
+                        os.close(fd)
+                        raise _named(e, child[:-1])
+                    if child_new is None:
+                        os.close(fd)
+                        continue
+                    if child_new and not new and report is not None:
+                        report.append((wd, _CREATE | _ISDIR, name))
+                    break
+                else:
+                    frames.pop()
+                    self._listed(frame, walk)
+        finally:
+            for frame in frames:  # an error: what is open is closed
+                os.close(frame[0])
+
+    def _place(self, wd, parent, name, walk):
+        """Directory ``wd``, found as ``name`` in ``parent``, into the names: True
+        if it is new to them, False if it is to be walked again (an overflow's
+        walk), None if not (the names have it below another directory: the disk
+        says where it is)."""
+        names = self.names
+        if wd not in names:
+            self.tree._alone.pop(wd, None)  # a directory watched alone: of a tree now
+            names.add(wd, parent, name)
+            walk.added.append(wd)
+            if walk.seen is not None:
+                walk.seen.add(wd)
+            return True
+        if names.parent[wd] != parent or names.name[wd] != name:
+            if names.holds(wd, parent):  # a loop: a bind mount of a directory above
+                return None
+            if names.parent[wd] is None:  # a top, found in another tree
+                del self.tops[wd]
+            names.move(wd, parent, name)
+        elif names.at(parent, name)[-1:] != [wd]:
+            names.move(wd, parent, name)  # displaced: its name again
+        if walk.seen is None:
+            return None
+        walk.seen.add(wd)
+        return False
+
+    def _frame(self, fd, wd, path, opened, walk, new):
+        """List a directory just watched: ``[fd, wd, path, opened, entries, new]``."""
+        reported = new and walk.report is not None
+        try:
+            entries = [] if not reported and _leaf(fd, walk.devices) else \
+                self.entries(fd, reported)
+        except OSError as e:
+            raise _named(e, path[:-1])
+        if walk.wds is not None:
+            walk.wds.add(wd)
+        if reported:
+            walk.found[wd] = set(name for name, _ in entries)
+        walk.count += 1
+        return [fd, wd, path, opened, iter(entries), new]
+
+    def _listed(self, frame, walk):
+        """A directory and every directory in it are listed: a new one is watched
+        for its reading too (the one event of closing it is the walk's); it is
+        closed."""
+        fd, wd, opened = frame[0], frame[1], frame[3]
+        try:
+            if frame[5] and self.tree._full != self.tree._quiet:
+                self._upgrade(fd, wd, opened)
+        finally:
+            os.close(fd)
+        if walk.count >= self.every:
+            self.tree._drain(walk)
+
+    def _upgrade(self, fd, wd, opened):
+        """Watch directory ``wd``, open as ``fd``, for its reading too: through
+        its path, which is quicker than through ``fd``, unless the path now leads
+        elsewhere (it was renamed meanwhile), as the watch it gives tells."""
+        try:
+            upgraded = self.inotify.add_watch(opened, self.tree._full)
+        except OSError:
+            upgraded = None
+        if upgraded == wd:
+            return
+        if upgraded is not None:
+            self.tree._unwatch_stray(upgraded)
+        self.inotify.add_watch(b'/proc/self/fd/%d' % fd, self.tree._full)
+
+    def _open(self, parent, name):
+        """The directory ``name`` in the one open as ``parent``, opened without
+        following a link; None if it is gone, not a directory or not ours to read."""
+        try:
+            if _AT:
+                return os.open(name, _O_DIR | _O_NOFOLLOW, dir_fd=parent)
+            return os.open((b'/proc/self/fd/%d/' if isinstance(name, bytes) else
+                            '/proc/self/fd/%d/') % parent + name,
+                           _O_DIR | _O_NOFOLLOW)
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EACCES):
+                return None
+            raise
+
+    def entries(self, fd, all_entries):
+        """The directory open as ``fd``: ``(name, is_dir)`` of its directories (with
+        ``all_entries``, of everything, sorted); a link is not a directory."""
+        if _SCANDIR_FD:
+            if all_entries:
+                found = [(entry.name, entry.is_dir(follow_symlinks=False))
+                         for entry in _scandir(fd)]
+            else:
+                found = [(entry.name, True) for entry in _scandir(fd)
+                         if entry.is_dir(follow_symlinks=False)]
+            if self.tree._encode:
+                found = [(name.encode(_FS_ENCODING, _FS_ERRORS), is_dir)
+                         for name, is_dir in found]
+        else:  # Python < 3.7: through /proc, Python 2.7: with an lstat() each
+            here = (b'/proc/self/fd/%d/' if self.tree._bytes else
+                    '/proc/self/fd/%d/') % fd
+            found = []
+            for name in os.listdir(here):
+                try:
+                    is_dir = stat.S_ISDIR(os.lstat(here + name).st_mode)
+                except OSError:  # gone since the directory was read
+                    continue
+                if is_dir or all_entries:
+                    found.append((name, is_dir))
+        if all_entries:
+            found.sort()
+        return found
+
+    def open_in(self, parent, name):
+        """Directory ``name`` in directory ``parent`` of the names, opened where
+        the names say it is, without following a link: its descriptor and the
+        path it was opened by; None if it is not there (gone, moved on, a link,
+        or the path leads elsewhere now).
+
+        Raises:
+            OSError: it may not be read; or the top above it moved where it was
+                not found (ENOENT).
+        """
+        top, below = self.names.top_of(parent)
+        place = self.tops[top]
+        if place.opened is None:
+            raise OSError(errno.ENOENT, 'the top of its tree, %s, moved away'
+                          % place.path[:-1])
+        below.append(name)
+        opened = place.opened + self.names.sep.join(below) + self.names.sep
+        try:
+            fd = self._open_path(place.opened, below)
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return None
+            raise
+        try:  # a rename above it may have led elsewhere: its parent must be parent
+            here = self.inotify.add_watch(b'/proc/self/fd/%d/..' % fd,
+                                          self.tree._quiet | _MASK_ADD)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.ENOENT, errno.EACCES):
+                return None
+            raise
+        if here == parent:
+            return fd, opened
+        self.tree._unwatch_stray(here)
+        os.close(fd)
+        return None
+
+    def _open_path(self, top, names):
+        """The directory ``names`` below directory ``top``, opened without
+        following a link there: in pieces where the path is longer than
+        PATH_MAX."""
+        sep = self.names.sep
+        path = top + sep.join(names)
+        if len(path) < _PATH_PIECE or not _PROC:
+            return os.open(path, _O_DIR | _O_NOFOLLOW)
+        fd = os.open(top, _O_DIR)
+        try:
+            while names:
+                piece, size = [], 0
+                while names and (not piece or size + len(names[0]) < _PATH_PIECE):
+                    size += len(names[0]) + 1
+                    piece.append(names.pop(0))
+                opened = self._open(fd, sep.join(piece))
+                if opened is None:
+                    raise OSError(errno.ENOENT, os.strerror(errno.ENOENT))
+                os.close(fd)
+                fd = opened
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def locate(self, wd):
+        """Where top ``wd``, which moved, is now: looked for by its inode in the
+        directory it was in (None: not there)."""
+        place = self.tops[wd]
+        place.opened = None
+        sep = self.names.sep
+        try:
+            if _scandir is not None:
+                found = [entry.name for entry in _scandir(place.parent)
+                         if entry.inode() == place.inode]
+            else:  # Python 2.7
+                found = [name for name in os.listdir(place.parent) if os.lstat(
+                    os.path.join(place.parent, name)).st_ino == place.inode]
+        except OSError:
+            found = []
+        for name in found:
+            path = os.path.join(place.parent, name)
+            try:
+                status = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(status.st_mode) and (status.st_dev, status.st_ino) == (
+                    place.device, place.inode):
+                place.opened = path + sep
+        return place.opened
 
 
 class Tree(object):
@@ -227,11 +705,17 @@ class Tree(object):
     A directory that appears later, made or moved in, is watched, and what it holds
     already is reported as ``CREATE`` events (with ``ISDIR`` for a directory), each
     file once. A directory moved within the tree keeps its watches under its new
-    path; one moved out of the tree, or excluded, is no longer watched. A symbolic
-    link below the top is never followed (``path`` itself may be one). After
-    ``Q_OVERFLOW``, which :meth:`read` returns, the trees are walked again so that
-    every directory is watched; what the walk finds that was not watched is
-    reported as new.
+    path; one moved out of the tree, or excluded, is no longer watched, and nothing
+    of it is reported after its move. A symbolic link below the top is never
+    followed (``path`` itself may be one). After ``Q_OVERFLOW``, which :meth:`read`
+    returns once for consecutive overflows, the trees are walked again and what the
+    tree knows is made what the disk holds: what the walk finds that was not
+    watched is watched and reported as new, what has gone is no longer watched.
+
+    The tree knows each directory by its watch, as its name in its parent, and
+    follows the kernel's events in order: a rename costs the same however big the
+    tree is, and each event has the path its directory had when it happened, even
+    when the directories have moved on since (renamed, swapped, moved out and back).
 
     A Tree is a file object: :meth:`fileno` is the descriptor of its
     :class:`~inotify_simple.INotify`, for ``select``, ``selectors`` or an asyncio
@@ -242,11 +726,13 @@ class Tree(object):
     it and the directories in it have been listed (the reading of files in it
     before that is not reported either), and while the tree lists directories
     those events of theirs and of their parents (with ``ISDIR``) are dropped,
-    someone else's included. A directory renamed while it is listed may have
-    the parent's side of that reading reported under its new name.
+    someone else's included.
 
     A top keeps the path it was given, as inotifywait keeps it: events below a
-    top that was moved have the paths it had.
+    top that was moved have the paths it had. A top that moved within the
+    directory it was in is still followed there (new directories below it are
+    watched); one that moved elsewhere is not: a new directory below it gives an
+    ``OSError`` (``ENOENT``), as does an overflow's walk, which cannot find it.
 
     Threads: :meth:`read` and :meth:`watch` take one lock, which :meth:`read` holds
     while it waits for events; :meth:`watches` and :meth:`close` never wait for
@@ -264,26 +750,35 @@ class Tree(object):
             that is a symbolic link to something other than a directory.
         exclude (callable): ``exclude(path)`` is true for a directory below a top
             that is not to be watched (``path`` as events spell it, without the
-            trailing separator); it is asked before each one is watched.
+            trailing separator); it is asked before each one is watched, and of
+            a directory moved within the trees, at its new path (not of what is
+            below it).
         onerror (callable): ``onerror(error)`` is called with the ``OSError`` of a
             new directory that cannot be watched (its ``filename`` is the
             directory's path): the watch limit, too many open files, one that may
-            not be read (``EACCES``). Without it, :meth:`read` raises the error,
-            and the next call goes on. The directories below one that is being
-            walked and may not be read are skipped, as inotifywait skips them.
+            not be read (``EACCES``); and of a top that an overflow's walk finds
+            gone. Without it, :meth:`read` raises the error, and the next call
+            goes on. The directories below one that is being walked and may not
+            be read are skipped, as inotifywait skips them.
 
     Raises:
         OSError: inotify could not be set up, or ``path`` (or a directory below it)
             could not be watched: the watch limit (``ENOSPC``, worded as
             :meth:`inotify_simple.INotify.add_watch` words it), too many open
             files; a directory that vanishes or may not be read (``EACCES``) while
-            the tree is walked is skipped.
+            the tree is walked is skipped. What the call had watched is no longer
+            watched then.
+        TypeError: ``exclude`` or ``onerror`` is not callable.
     """
 
     def __init__(self, path=None, mask=_ALL_EVENTS, exclude=None, onerror=None):
         mask = index(mask)  # a TypeError for what is not an integer
         if not 0 < mask < 2 ** 32:  # the kernel's EINVAL, said at once
             raise ValueError('mask is not a mask of flags: %r' % mask)
+        for name, value in (('exclude', exclude), ('onerror', onerror)):
+            if value is not None and not callable(value):
+                raise TypeError('%s must be callable or None, not %s'
+                                % (name, type(value).__name__))
         self.mask = mask
         # What is returned; what a directory is watched for (its reading left out
         # while it is listed); the reading of directories, left out meanwhile.
@@ -293,20 +788,22 @@ class Tree(object):
         self._exclude = exclude
         self._onerror = onerror
         self._bytes = None  # whether paths are bytes, from the first path
-        self._paths = {}    # wd -> the directory's path, with a separator (or a file's)
-        self._dirs = {}     # path -> wd, of the directories of the trees
-        self._roots = []    # (wd, path) of the trees
-        self._todo = deque()  # the kernel's events (wd, mask, cookie, name), to handle
+        self._alone = {}    # wd -> path, of what is watched alone
+        self._names = None  # made with the first path, which gives its type
+        self._todo = deque()   # the kernel's events (wd, mask, cookie, name), to handle
         self._ready = deque()  # TreeEvents handled, to return
-        self._moves = {}    # cookie -> (wd, path) of a directory moved from a tree
-        self._removed = set()   # wds whose watch the tree removed: their IGNORED is its
-        self._missing = {}  # (wd, name) -> None: new directories not found yet
-        self._unlisted = {}  # wd -> names reported of a new directory that moved before
-        #                      it could be listed where it was
-        self._walked = 0    # directories walked since the last drain
+        self._new = deque()    # placeholders of directories to look for
+        self._moving = {}   # cookie -> the directory of a MOVED_FROM (None: unknown)
+        self._leaving = {}  # wd -> the cookie of its MOVED_FROM, until it lands
+        self._dead = set()  # wds whose watch the tree removed: their IGNORED is its
+        self._retried = set()  # placeholders looked for again once events came
+        self._caught_up = False  # the queue was read whole since the last search
+        self._errors = []   # to raise from read(), without onerror
+        self._returned = 0  # events returned by read(), ever
+        self._overflow_at = None  # _returned + len(_ready) at the last Q_OVERFLOW
         self._lock = threading.Lock()  # held by the thread that handles events
+        self._inside = set()  # the threads in read() or watch()
         self._pid = os.getpid()
-        self._user = None  # the thread that holds it
         # Non-blocking: after fork() two processes share the queue, and one of
         # them may empty it between the other's FIONREAD and its read.
         self._inotify = _INotify(nonblocking=True)
@@ -341,7 +838,20 @@ class Tree(object):
 
     def __repr__(self):
         return '<%s %s, %d watches>' % (type(self).__name__, 'closed' if self.closed
-                                        else 'fd=%d' % self.fileno(), len(self._paths))
+                                        else 'fd=%d' % self.fileno(),
+                                        len(self.watches()))
+
+    def _enter(self):
+        """The calling thread, which is to use the tree: RuntimeError if it
+        already does (a signal handler interrupted it); a child of fork() has a
+        lock of its own."""
+        if self._pid != os.getpid():
+            self._lock, self._inside, self._pid = threading.Lock(), set(), os.getpid()
+        me = _get_ident()
+        if me in self._inside:
+            raise RuntimeError('a Tree used from a signal handler that interrupted '
+                               'a use of it')
+        return me
 
     # Watching
 
@@ -355,40 +865,54 @@ class Tree(object):
             int: the watch descriptor of ``path``.
 
         Raises:
-            OSError: as the constructor raises it.
+            OSError: as the constructor raises it; what the call had watched is
+                no longer watched then.
         """
         path = self._path(path)
-        with _Using(self):
+        me = self._enter()
+        try:
+            self._inside.add(me)
+            with self._lock:
+                return self._watch(path, recursive)
+        finally:
+            self._inside.discard(me)
+
+    def _watch(self, path, recursive):
+        try:
+            fd = os.open(path, _O_DIR) if recursive else None
+        except OSError as e:
+            if e.errno != errno.ENOTDIR:
+                raise
+            fd = None
+        if fd is None:  # a file, or a directory alone
+            return self._watch_alone(path)
+        if not _PROC:
+            os.close(fd)
+            raise OSError(errno.ENOSYS, 'watching a tree needs /proc/self/fd')
+        if not path.endswith(self._sep):
+            path += self._sep
+        walk = _Walk(None)
+        try:
             try:
-                fd = os.open(path, _O_DIR) if recursive else None
-            except OSError as e:
-                if e.errno != errno.ENOTDIR:
-                    raise
-                fd = None
-            if fd is None:  # a file, or a directory alone
-                return self._watch_alone(path)
-            if not _PROC:
-                os.close(fd)
-                raise OSError(errno.ENOSYS, 'watching a tree needs /proc/self/fd')
-            if not path.endswith(self._sep):
-                path += self._sep
-            walk = _Walk(None, None)
-            try:
-                try:
-                    wd = self._watch_of(fd)
-                except BaseException as e:
+                wd = self._walker.watch(fd)
+                if wd in self._names:  # a directory of the trees already
                     os.close(fd)
-                    raise _named(e, path[:-1])
-                if self._paths.get(wd) is not None and wd in self._dirs.values():
-                    os.close(fd)  # a directory of the trees already
                     return wd
-                self._paths[wd] = path
-                self._dirs[path] = wd
-                self._roots.append((wd, path))
-                self._walk(fd, wd, path, walk, None, None)
-            finally:
-                self._drain(walk)
-            return wd
+                self._walker.tops[wd] = _Top(path, fd)
+            except BaseException as e:
+                os.close(fd)
+                raise _named(e, path[:-1])
+            self._alone.pop(wd, None)
+            self._names.add(wd, None, path)
+            walk.added.append(wd)
+            self._walker.walk(fd, wd, path, self._walker.tops[wd].opened, walk, True)
+        except BaseException:
+            for wd in reversed(walk.added):  # all or nothing
+                self._forget(wd)
+            raise
+        finally:
+            self._drain(walk)
+        return wd
 
     def _watch_alone(self, path):
         try:  # before the watch: its events may come (and remove it) at once
@@ -400,16 +924,39 @@ class Tree(object):
                                      _MASK_ADD)
         if is_dir and not path.endswith(self._sep):
             path += self._sep
-        self._paths.setdefault(wd, path)  # an inode's first name is kept
+        if wd not in self._names:
+            self._alone.setdefault(wd, path)  # an inode's first name is kept
         return wd
 
     def watches(self):
         """Every watch of the tree, as a new dict: watch descriptor -> the path
         its events have (a directory's with a trailing separator). It may be
         called while another thread reads."""
-        if self.closed:
+        names = self._names
+        if self.closed or names is None:
             return {}
-        return dict(self._paths)  # one operation, as in a build without the GIL
+        while True:  # copies made while no change was made between them
+            version = names.version
+            parent, name = names.parent.copy(), names.name.copy()
+            found = self._alone.copy()
+            if version == names.version:
+                break
+        sep, paths = names.sep, {}
+        for wd in parent:
+            down = []
+            while wd not in paths:
+                up = parent[wd]
+                if up is None:
+                    paths[wd] = name[wd]
+                    break
+                down.append(wd)
+                wd = up
+            path = paths[wd]
+            while down:
+                wd = down.pop()
+                path = paths[wd] = path + name[wd] + sep
+        found.update((wd, path) for wd, path in paths.items() if wd > 0)
+        return found
 
     def _path(self, path):
         """``path`` as the tree spells paths; the first one decides which type."""
@@ -426,200 +973,12 @@ class Tree(object):
             self._bytes = is_bytes
             self._sep = b'/' if is_bytes else '/'
             self._encode = sys.version_info[0] >= 3 and is_bytes
+            self._names = _Names(self._sep, self._alone)
+            self._walker = _Walker(self)
         elif is_bytes != self._bytes:
             raise TypeError('a Tree takes paths of one type: %r is not %s'
                             % (path, 'bytes' if self._bytes else 'str'))
         return path
-
-    def _add(self, fd, path, known):
-        """Watch the directory open as ``fd``, found at ``path``: ``(wd, True)`` if
-        it is new to the tree; ``(wd, False)`` if it is one of ``known`` (its path
-        is now ``path``); ``(None, False)`` if the tree watches it already."""
-        wd = self._watch_of(fd)
-        was = self._paths.get(wd)
-        if was is None:
-            self._paths[wd] = path
-            self._dirs[path] = wd
-            return wd, True
-        if was != path:
-            self._rename(was, path)
-        if known is not None and wd in known:
-            known.discard(wd)
-            return wd, False
-        return None, False
-
-    def _watch_of(self, fd):
-        """The watch of the directory open as ``fd``: its own if it has one already
-        (its mask unchanged), else a new one that leaves out its reading."""
-        return self._inotify.add_watch(b'/proc/self/fd/%d' % fd,
-                                       self._quiet | _MASK_ADD)
-
-    def _walk(self, fd, wd, path, walk, report, known, new=True):
-        """Watch and list what is below the directory open as ``fd`` (watched as
-        ``wd``, at ``path``, new to the tree), then close ``fd``.
-
-        Each directory is opened through its parent's descriptor (never following
-        a link), watched through its own, listed, and, once every directory in it
-        has been listed, watched for its reading too, then closed. With ``report``
-        (a list), what is found in a directory new to the tree is appended to it
-        as ``(wd, mask, name)``, each entry followed by what it holds. The
-        directories in ``known`` (a set, or None) are walked again, and taken out
-        of it.
-        """
-        try:
-            frames = [self._frame(fd, wd, path, walk, report, new)]
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            while frames:
-                fd, wd, path, entries, new = frame = frames[-1]
-                for name, is_dir in entries:
-                    if report is not None and new:
-                        report.append((wd, _CREATE | _ISDIR if is_dir else _CREATE,
-                                       name))
-                    if not is_dir:
-                        continue
-                    child = path + name + self._sep
-                    if self._exclude is not None and self._exclude(child[:-1]):
-                        continue
-                    try:
-                        opened = self._open(fd, name)
-                    except OSError as e:
-                        raise _named(e, child[:-1])
-                    if opened is None:
-                        continue
-                    try:
-                        child_wd, child_new = self._add(opened, child, known)
-                        if child_wd is not None:
-                            frames.append(self._frame(opened, child_wd, child, walk,
-                                                      report, child_new))
-                    except BaseException as e:  # ValueError too: closed meanwhile
-                        os.close(opened)
-                        raise _named(e, child[:-1])
-                    if child_wd is None:  # watched already: moved here, or a loop
-                        os.close(opened)
-                        continue
-                    if child_new and not new and report is not None:
-                        report.append((wd, _CREATE | _ISDIR, name))
-                    break
-                else:
-                    frames.pop()
-                    self._listed(frame, walk)
-        finally:
-            for frame in frames:  # an error: what is open is closed
-                os.close(frame[0])
-
-    def _frame(self, fd, wd, path, walk, report, new):
-        """List a directory just watched: ``[fd, wd, path, entries, new]``."""
-        reported = report is not None and new
-        try:
-            entries = [] if not reported and _leaf(fd, walk.devices) else \
-                self._entries(fd, reported)
-        except OSError as e:
-            raise _named(e, path[:-1])
-        if walk.wds is not None:
-            walk.wds.add(wd)
-        if reported:
-            walk.found[wd] = set(name for name, _ in entries)
-        self._walked += 1
-        return [fd, wd, path, iter(entries), new]
-
-    def _listed(self, frame, walk):
-        """A directory and every directory in it are listed: a new one is watched
-        for its reading too (the one event of closing it is the walk's); it is
-        closed."""
-        fd, wd, path = frame[0], frame[1], frame[2]
-        try:
-            if frame[4] and self._full != self._quiet:
-                self._upgrade(fd, wd, path)
-        finally:
-            os.close(fd)
-        if self._walked >= _DRAIN_EVERY:
-            self._drain(walk)
-
-    def _upgrade(self, fd, wd, path):
-        """Watch directory ``wd``, open as ``fd``, for its reading too: through
-        its path, which is quicker than through ``fd``, unless the path now leads
-        elsewhere (it was renamed meanwhile), as the watch it gives tells."""
-        try:
-            upgraded = self._inotify.add_watch(path, self._full)
-        except OSError:
-            upgraded = None
-        if upgraded == wd:
-            return
-        if upgraded is not None and upgraded not in self._paths:
-            self._unwatch(upgraded)  # another directory's, not the tree's
-        self._inotify.add_watch(b'/proc/self/fd/%d' % fd, self._full)
-
-    def _open(self, parent, name):
-        """The directory ``name`` in the one open as ``parent``, opened without
-        following a link; None if it is gone, not a directory or not ours to read."""
-        try:
-            if _AT:
-                return os.open(name, _O_DIR | _O_NOFOLLOW, dir_fd=parent)
-            return os.open(b'/proc/self/fd/%d/%s' % (parent, name), _O_DIR | _O_NOFOLLOW)
-        except OSError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EACCES):
-                return None
-            raise
-
-    def _entries(self, fd, all_entries):
-        """The directory open as ``fd``: ``(name, is_dir)`` of its directories (with
-        ``all_entries``, of everything, sorted); a link is not a directory."""
-        if _SCANDIR_FD:
-            if all_entries:
-                found = [(entry.name, entry.is_dir(follow_symlinks=False))
-                         for entry in _scandir(fd)]
-            else:
-                found = [(entry.name, True) for entry in _scandir(fd)
-                         if entry.is_dir(follow_symlinks=False)]
-            if self._encode:
-                found = [(name.encode(_FS_ENCODING, _FS_ERRORS), is_dir)
-                         for name, is_dir in found]
-        else:  # Python < 3.7: through /proc, Python 2.7: with an lstat() each
-            here = (b'/proc/self/fd/%d/' if self._bytes else '/proc/self/fd/%d/') % fd
-            found = []
-            for name in os.listdir(here):
-                try:
-                    is_dir = stat.S_ISDIR(os.lstat(here + name).st_mode)
-                except OSError:  # gone since the directory was read
-                    continue
-                if is_dir or all_entries:
-                    found.append((name, is_dir))
-        if all_entries:
-            found.sort()
-        return found
-
-    def _drain(self, walk):
-        """Queue what the kernel has queued, but what ``walk`` caused, and the
-        creation of what it reported already."""
-        self._walked = 0
-        wds = walk.wds
-        self._inotify.whole = True  # what is queued now, all of it
-        try:
-            events = self._inotify.read(timeout=0)
-        finally:
-            self._inotify.whole = False
-        events = [event for event in events
-                  if not (event.mask & _READS and event.mask & _ISDIR and
-                          (wds is None or event.wd in wds))]  # its own reading
-        self._todo.extend(self._unfound(events, walk.found) if walk.found else events)
-
-    def _unfound(self, events, found):
-        """``events`` but the CREATE (or MOVED_TO) of what was found and reported
-        already: the first event of a name found, if it is one."""
-        for event in events:
-            names = found.get(event.wd)
-            if names is not None:
-                name = event.name
-                if self._encode:
-                    name = name.encode(_FS_ENCODING, _FS_ERRORS)
-                if name in names:
-                    names.discard(name)
-                    if event.mask & _CREATED:
-                        continue
-            yield event
 
     # Reading
 
@@ -640,8 +999,9 @@ class Tree(object):
             called from another thread meanwhile.
 
         Raises:
-            OSError: without ``onerror``: a directory found could not be watched.
-                The events handled before it are returned by the next call.
+            OSError: without ``onerror``: a directory found could not be watched,
+                or a top was found gone. The events handled before it are
+                returned by the next call.
             ValueError: the tree is closed.
             RuntimeError: a signal handler reads while it interrupted a read of
                 the same tree.
@@ -649,96 +1009,72 @@ class Tree(object):
         Threads may read at once: one handles the events at a time, and each
         event goes to one of them.
         """
-        with _Using(self):
-            return self._read(timeout, read_delay)
+        me = self._enter()
+        try:
+            self._inside.add(me)
+            with self._lock:
+                return self._read(timeout, read_delay)
+        finally:
+            self._inside.discard(me)
 
     def _read(self, timeout, read_delay):
         todo, ready = self._todo, self._ready
         deadline = None
         while True:
-            if not todo and not ready:
-                if deadline is None:  # the first wait: the arguments are checked
-                    events = self._inotify.read(timeout, read_delay)
-                    if timeout is not None and 0 <= timeout < _INFINITY:
-                        deadline = _monotonic() + timeout / 1000.0
-                    else:
-                        deadline = _INFINITY
-                else:
-                    events = self._inotify.read(
-                        None if deadline == _INFINITY else
-                        max(0.0, deadline - _monotonic()) * 1000, read_delay)
-                if not events:
-                    return []
-                todo.extend(events)
             self._handle()
+            if self._errors:
+                raise self._errors.pop(0)
             if ready:
                 events = list(ready)
                 ready.clear()
+                self._returned += len(events)
                 return events
+            if deadline is None:  # the first wait: the arguments are checked
+                events = self._inotify.read(timeout, read_delay)
+                if timeout is not None and 0 <= timeout < _INFINITY:
+                    deadline = _monotonic() + timeout / 1000.0
+                else:
+                    deadline = _INFINITY
+            else:
+                events = self._inotify.read(
+                    None if deadline == _INFINITY else
+                    max(0.0, deadline - _monotonic()) * 1000, read_delay)
+            if not events:
+                return []
+            todo.extend(events)
 
     def _handle(self):
-        """Handle the kernel's events in order, into ``_ready``; a batch at most,
-        so that a long queue is not held twice over."""
-        todo, ready, paths = self._todo, self._ready, self._paths
-        removed, unlisted = self._removed, self._unlisted
-        wanted, encode = self._wanted, self._encode
-        followed = _FOLLOWED
-        while todo and len(ready) < _BATCH:
-            if not removed and not unlisted and self._plain(_BATCH - len(ready)):
-                continue
-            wd, mask, cookie, name = todo.popleft()
-            if wd in removed:  # the IGNORED of a watch the tree removed
-                if mask & _IGNORED:
-                    removed.discard(wd)
-                continue
-            path = paths.get(wd)
-            if encode:
-                name = name.encode(_FS_ENCODING, _FS_ERRORS)
-            if path is None:
-                if wd != -1:  # of a watch forgotten, that the kernel ended too
-                    continue
-                path = name[:0]  # Q_OVERFLOW
-            if mask & wanted:
-                ready.append(_tuple_new(TreeEvent, (wd, mask, cookie, name,
-                                                    path + name)))
-            if unlisted and wd in unlisted and mask & _CREATED:
-                unlisted[wd].add(name)
-            if mask & followed:
-                try:
-                    self._follow(wd, mask, cookie, name, path)
-                except OSError as error:
-                    if self._onerror is None:
-                        raise
-                    self._onerror(error)
+        """Handle the kernel's events in order, into ``_ready`` (a batch at most,
+        so that a long queue is not held twice over); then look for the
+        directories that came."""
+        todo, ready = self._todo, self._ready
+        while len(ready) < _BATCH:
+            if todo:
+                if not self._run(_BATCH - len(ready)):
+                    self._one(*todo.popleft())
+            elif not self._settle():
+                return
 
-    def _plain(self, room):
+    def _run(self, room):
         """Handle at once the events at the head of the queue (``room`` at most)
-        that change no watch, of watches the tree knows; how many there were.
+        that change no name, of watches the tree knows; how many there were.
         Each field is taken as a column and every step is a builtin's, so that
         no Python code runs per event."""
-        todo, paths = self._todo, self._paths
+        todo, paths = self._todo, self._names.paths
         events = list(todo) if len(todo) <= room else list(islice(todo, room))
-        wds, masks, cookies, names = zip(*events)
-        kinds = set(masks)  # a few masks, looked at once each
+        wds, bits, cookies, names = zip(*events)
         try:
-            if reduce(or_, kinds) & _FOLLOWED:
+            if reduce(or_, set(bits)) & _FOLLOWED:
                 raise KeyError
             directories = list(map(paths.__getitem__, wds))
-        except KeyError:  # up to the first that may change a watch, or is unknown
+        except KeyError:  # up to the first that may change a name, or is unknown
             first = next(at for at, event in enumerate(events)
-                         if event[1] & _FOLLOWED or event[0] not in paths)
+                         if event[1] & _FOLLOWED or self._known(event[0]) is None)
             if not first:
                 return 0
-            wds, masks, cookies, names = zip(*events[:first])
-            kinds = set(masks)
+            wds, bits, cookies, names = zip(*events[:first])
             directories = list(map(paths.__getitem__, wds))
-        if self._encode:
-            names = _encoded(names)
-        made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
-            wds, masks, cookies, names, map(add, directories, names)))
-        wanted = self._wanted.__and__
-        self._ready.extend(made if all(map(wanted, kinds)) else
-                           compress(made, map(wanted, masks)))
+        self._made(wds, bits, cookies, names, directories)
         if len(wds) == len(todo):
             todo.clear()
         else:
@@ -746,213 +1082,386 @@ class Tree(object):
                 todo.popleft()
         return len(wds)
 
-    def _follow(self, wd, mask, cookie, name, path):
-        """Keep the watches of the trees as directories come, move and go."""
-        if mask & _IGNORED:
-            self._forget(wd)
-        elif mask & _ISDIR and path in self._dirs:
-            if mask & _CREATE:
-                # Not there: gone, or its parent (or one above) moved since and
-                # its events are queued still; it is looked for after them.
-                if self._new_directory(wd, name) is False:
-                    self._missing[wd, name] = None
-                    if len(self._missing) > _MISSING:  # without DELETE, some stay
-                        del self._missing[next(iter(self._missing))]
-            elif mask & _MOVED_FROM:
-                self._missing.pop((wd, name), None)
-                moved = self._dirs.get(path + name + self._sep)
-                if moved is not None:
-                    self._moves[cookie] = (moved, path + name + self._sep)
-            elif mask & _MOVED_TO:
-                move = self._moves.pop(cookie, None)
-                new = path + name + self._sep
-                if move is not None and self._excluded(new):
-                    self._drop(move[1])
-                # The watch tells whether it is the one that left a name (which
-                # may have been taken again since); gone again, it is taken to be.
-                elif self._new_directory(wd, name) is False and move is not None:
-                    self._rename(move[1], new)
-                if self._missing:
-                    self._find_missing()
-            elif mask & _DELETE:
-                self._missing.pop((wd, name), None)
-        elif mask & _MOVE_SELF:
-            # It comes after the MOVED_TO of a move within the trees: one still
-            # pending went elsewhere.
-            for cookie, (moved, old) in list(self._moves.items()):
-                if moved == wd:
-                    del self._moves[cookie]
-                    self._drop(old)
-        elif mask & _Q_OVERFLOW:
-            self._rewalk()
+    def _made(self, wds, bits, cookies, names, directories, encoded=False):
+        """The TreeEvents of events given as columns (masks as ``bits``), those
+        asked for, into ``_ready``: the one way events are made."""
+        if self._encode and not encoded:
+            names = _encoded(names)
+        made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
+            wds, bits, cookies, names, map(add, directories, names)))
+        wanted = self._wanted.__and__
+        self._ready.extend(made if all(map(wanted, set(bits))) else
+                           compress(made, map(wanted, bits)))
 
-    def _find_missing(self):
-        """Look again for the new directories that were not where they were made,
-        now that a directory has moved."""
-        for parent, name in list(self._missing):
-            if parent not in self._paths or self._new_directory(parent, name) \
-                    is not False:
-                del self._missing[parent, name]
-
-    def _excluded(self, path):
-        return self._exclude is not None and self._exclude(path[:-1])
-
-    def _new_directory(self, parent, name):
-        """Watch a directory that appeared in ``parent``, then report what it
-        holds; False if it has gone already."""
-        path = self._paths[parent] + name + self._sep
-        if self._excluded(path):
+    def _known(self, wd):
+        """The path of watch ``wd``; None if it is not the tree's."""
+        try:
+            return self._names.paths[wd]
+        except KeyError:
             return None
-        self._drain(_Walk(set(), None))  # what came before is not the walk's
-        walk = _Walk(set([parent]), {})
-        try:
-            try:
-                fd = self._open_new(path, parent)
-                if fd is None:
-                    return False
-                try:
-                    wd, new = self._add(fd, path, None)
-                except OSError:
-                    os.close(fd)
-                    raise
-            except OSError as e:
-                raise _named(e, path[:-1])
-            if not new:  # watched already: moved here
-                wd = self._watch_of(fd)
-                walk.wds.add(wd)  # opened: the events of that are the walk's
-                already = self._unlisted.pop(wd, None)
-                if already is None:
-                    os.close(fd)
-                    return None
-                # It moved before it could be listed where it was: it is now.
-                known = set()
-            else:
-                already, known = (), None
-            report = []
-            self._walk(fd, wd, path, walk, report, known)
-            if new and self._moved_away(path, wd, walk):
+
+    def _one(self, wd, mask, cookie, name):
+        """Report an event that may change the names, then follow it; or drop
+        one of a watch the tree does not know (any more)."""
+        if wd in self._dead:  # what is queued of a watch removed, up to its IGNORED
+            if mask & _IGNORED:
+                self._dead.discard(wd)
+            return
+        if mask & _Q_OVERFLOW:
+            return self._overflow()
+        directory = self._known(wd)
+        if directory is None:  # one the tree made in passing, and removed
+            return
+        self._made((wd,), (mask,), (cookie,), (name,), (directory,))
+        if wd not in self._names:  # watched alone
+            if mask & _IGNORED:
+                del self._alone[wd]
+                del self._names.paths[wd]
+            return
+        if self._encode:
+            name = name.encode(_FS_ENCODING, _FS_ERRORS)
+        if mask & _IGNORED:
+            self._ended(wd)
+        elif mask & _MOVE_SELF:
+            self._self_moved(wd)
+        elif mask & _ISDIR and name:
+            if mask & _CREATE:
+                self._came(wd, name)
+            elif mask & _MOVED_FROM:
+                self._left(wd, name, cookie)
+            elif mask & _MOVED_TO:
+                self._arrived(wd, name, cookie)
+            elif mask & _DELETE:
+                self._deleted(wd, name)
+
+    # Following
+
+    def _came(self, parent, name):
+        """A directory came as ``name`` in ``parent``: it is looked for once the
+        events queued before it are applied."""
+        names = self._names
+        if self._excluded(parent, name):
+            held = names.holder(parent, name)
+            if held is not None:
+                names.displace(held)
+            return
+        self._new.append(names.placeholder(parent, name))
+
+    def _left(self, parent, name, cookie):
+        """A directory left ``name`` in ``parent`` by rename ``cookie``: of those the
+        names have there, the one watched whose MOVE_SELF follows, or else the one
+        not watched yet (or one the names do not know)."""
+        there = self._names.at(parent, name)
+        watched = [wd for wd in there if wd > 0]
+        moved = self._self_move(watched, parent, cookie) if watched else None
+        if moved is None:
+            moved = next((wd for wd in there if wd < 0), None)
+        else:
+            self._leaving[moved] = cookie
+        self._moving[cookie] = moved
+
+    def _self_move(self, watched, parent, cookie):
+        """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its
+        MOVE_SELF comes before the next change of a name in the directories of
+        that rename (the kernel queues it before it lets go of them); None if
+        none of them moved."""
+        around = [parent]
+        for drained in (False, True):
+            for wd, mask, other, _ in islice(self._todo, _LOOKAHEAD):
+                if mask & _MOVE_SELF:
+                    if wd in watched:
+                        return wd
+                elif mask & _NAMING and wd in around:
+                    if other != cookie:
+                        return None
+                    around.append(wd)  # its MOVED_TO
+            if drained or len(self._todo) >= _LOOKAHEAD or not self._drain(None):
                 return None
-            if not new:  # its events since are queued already: they are seen too
-                kept = list(self._unfound(self._todo, walk.found))
-                self._todo.clear()
-                self._todo.extend(kept)
-            self._report(report, already)
-        finally:
-            self._drain(walk)
-        return None
 
-    def _open_new(self, path, parent):
-        """The directory at ``path`` in the one watched as ``parent``, opened
-        without following a link; None if it is gone or is not there."""
-        try:
-            fd = os.open(path[:-1], _O_DIR | _O_NOFOLLOW)
-        except OSError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
-                return None
-            raise
-        try:  # a link on the way to it would have led elsewhere
-            here = self._inotify.add_watch(b'/proc/self/fd/%d/..' % fd,
-                                           self._quiet | _MASK_ADD)
-        except OSError as e:
-            os.close(fd)
-            if e.errno in (errno.ENOENT, errno.EACCES):
-                return None
-            raise
-        if here == parent:
-            return fd
-        if here not in self._paths:  # made just now: not the tree's
-            self._unwatch(here)
-        os.close(fd)
-        return None
+    def _arrived(self, parent, name, cookie):
+        """A directory came as ``name`` in ``parent`` by rename ``cookie``: the one
+        that left by its MOVED_FROM, or one new to the trees."""
+        names = self._names
+        moved = self._moving.pop(cookie, None)
+        if moved is not None and moved in names:
+            self._leaving.pop(moved, None)
+            if not self._excluded(parent, name) and not names.holds(moved, parent):
+                names.move(moved, parent, name)
+                return
+            self._drop(moved)
+        self._came(parent, name)
 
-    def _moved_away(self, path, wd, walk):
-        """Whether the new directory watched as ``wd`` left ``path`` while it was
-        listed: then what the walk found is not reported, and below it nothing is
-        watched; it is listed again where it went, once its move is handled."""
-        try:
-            fd = os.open(path[:-1], _O_DIR | _O_NOFOLLOW)
-        except OSError:
-            fd = None
-        if fd is not None:
-            try:
-                if self._watch_of(fd) == wd:
-                    return False
-            finally:
-                os.close(fd)
-        walk.found.clear()
-        for below in walk.wds:
-            if below != wd and below in self._paths and \
-                    self._paths[below].startswith(path):
-                self._unwatch(below)
-        self._unlisted[wd] = set()
-        return True
+    def _self_moved(self, wd):
+        """Directory ``wd`` was renamed: out of the trees, if no MOVED_TO matched
+        its MOVED_FROM; a top is looked for where it went."""
+        cookie = self._leaving.pop(wd, None)
+        if cookie is not None:
+            self._moving.pop(cookie, None)
+            self._drop(wd)
+        elif self._names.parent[wd] is None:
+            self._walker.locate(wd)
 
-    def _report(self, report, already):
-        """What a walk found, as CREATE events, but for the names in ``already``."""
-        ready, paths, wanted = self._ready, self._paths, self._wanted
-        for wd, mask, name in report:
-            if mask & wanted and name not in already:
-                ready.append(TreeEvent(wd, mask, 0, name, paths[wd] + name))
+    def _deleted(self, parent, name):
+        """``name`` in ``parent`` was deleted (where ``DELETE`` is asked for)."""
+        held = self._names.holder(parent, name)
+        if held is not None and held < 0:
+            self._names.forget(held)
+        elif held is not None:  # its watch ends once nothing holds it open
+            self._names.displace(held)
 
-    def _rename(self, old, new):
-        """Directory ``old`` (and everything below it) is now ``new``."""
-        for path, wd in list(self._dirs.items()):
-            if path.startswith(old):
-                moved = new + path[len(old):]
-                if self._dirs.get(path) == wd:
-                    del self._dirs[path]
-                self._dirs[moved] = wd
-                self._paths[wd] = moved
+    def _ended(self, wd):
+        """The kernel ended watch ``wd`` (its directory was deleted, or its
+        filesystem unmounted): it is forgotten, and what is below it unwatched."""
+        for each in reversed(self._names.below(wd)[1:]):
+            self._forget(each)
+        self._names.forget(wd)
+        self._walker.tops.pop(wd, None)
 
-    def _drop(self, old):
-        """Stop watching directory ``old`` and everything below it."""
-        for path, wd in list(self._dirs.items()):
-            if path.startswith(old):
-                self._unwatch(wd)
+    def _excluded(self, parent, name):
+        return self._exclude is not None and self._exclude(
+            self._names.paths[parent] + name)
+
+    def _drop(self, wd):
+        """Stop watching ``wd`` and everything below it."""
+        for each in reversed(self._names.below(wd)):
+            self._forget(each)
+
+    def _forget(self, wd):
+        if wd > 0:
+            self._unwatch(wd)
+        self._names.forget(wd)
+        self._walker.tops.pop(wd, None)
 
     def _unwatch(self, wd):
-        """Remove watch ``wd``, if the kernel has not already, and forget it: what
-        is still queued of it, up to its IGNORED, is the tree's."""
+        """Remove watch ``wd``, if the kernel has not already: what is still
+        queued of it, up to its IGNORED, is the tree's."""
         try:
             self._inotify.rm_watch(wd)
         except OSError:  # EINVAL: the kernel has removed it already
             pass
-        self._removed.add(wd)
-        self._forget(wd)
+        self._dead.add(wd)
 
-    def _forget(self, wd):
-        path = self._paths.pop(wd, None)
-        if path is not None and self._dirs.get(path) == wd:
-            del self._dirs[path]
-        self._unlisted.pop(wd, None)
+    def _unwatch_stray(self, wd):
+        """Remove watch ``wd``, made in passing, unless it is one of the tree's."""
+        if wd not in self._names and wd not in self._alone:
+            self._unwatch(wd)
 
-    def _rewalk(self):
-        """After an overflow, walk the trees again: watch what was missed, and
-        report it as new."""
-        self._moves.clear()
-        self._unlisted.clear()
-        self._missing.clear()
-        known = set(self._dirs.values())
-        # Every directory is read again: all their reading is the walk's.
-        self._drain(_Walk(set(), None))
-        walk = _Walk(None, {})
+    def _fail(self, error):
+        """``error`` (an OSError) to ``onerror``, or to be raised by read()."""
+        if self._onerror is None:
+            self._errors.append(error)
+        else:
+            self._onerror(error)
+
+    # Directories that came
+
+    def _settle(self):
+        """Once every queued event is applied: what left by a MOVED_FROM that no
+        MOVED_TO matched has left the trees, and the directories that came are
+        looked for where the names say they are. Whether there was anything to
+        do."""
+        if not self._new and not self._moving:
+            return False
+        if not self._caught_up:  # what the kernel has queued since, first
+            self._caught_up = True
+            if self._drain(None):
+                return True
+        self._caught_up = False
+        names = self._names
+        for moved in list(self._moving.values()):
+            if moved is not None and moved in names:
+                self._drop(moved)
+        self._moving.clear()
+        self._leaving.clear()
+        for others in list(names.displaced.values()):
+            for wd in [wd for wd in others if wd < 0]:  # renamed over: gone
+                names.forget(wd)
+        walk = _Walk(report=[])
         try:
-            for wd, path in self._roots:
-                if self._paths.get(wd) != path:
-                    continue
-                try:
-                    fd = os.open(path, _O_DIR)
-                except OSError:
-                    continue
-                if self._watch_of(fd) != wd:
-                    os.close(fd)
-                    continue
-                known.discard(wd)
-                report = []
-                self._walk(fd, wd, path, walk, report, known, new=False)
-                self._report(report, ())
+            for _ in range(len(self._new)):
+                placeholder = self._new[0]
+                if placeholder in names:
+                    try:
+                        self._find(placeholder, walk)
+                    except OSError as error:
+                        self._fail(error)
+                self._new.popleft()
         finally:
             self._drain(walk)
-        for wd in known:  # gone while events were lost
-            if wd in self._paths:
-                self._unwatch(wd)
+        if not self._new:
+            self._retried.clear()
+        self._report(walk)
+        return True
+
+    def _find(self, placeholder, walk):
+        """Look for the directory of ``placeholder`` where the names say it is,
+        watch it, then walk it."""
+        names = self._names
+        parent, name = names.parent[placeholder], names.name[placeholder]
+        path = names.paths[parent] + name + self._sep
+        walk.wds.add(parent)  # it is opened by its path: read in its parent too
+        try:
+            found = self._walker.open_in(parent, name)
+            if found is None:  # gone, or moved on: its events are queued
+                names.forget(placeholder)
+                return
+            fd, opened = found
+            try:
+                wd = self._walker.watch(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+        except OSError as e:
+            names.forget(placeholder)
+            raise _named(e, path[:-1])
+        walk.wds.add(wd)
+        if wd in names:
+            os.close(fd)
+            return self._found_again(placeholder, wd)
+        self._alone.pop(wd, None)
+        names.watched(placeholder, wd)
+        self._walker.walk(fd, wd, path, opened, walk, True)
+
+    def _found_again(self, placeholder, wd):
+        """The directory where ``placeholder`` is, is ``wd``, a directory of the
+        trees that the names have elsewhere: once the events queued since are
+        applied, if they do not say so, the disk does, and what is where the
+        names had ``wd`` is looked for."""
+        names = self._names
+        parent, name = names.parent[placeholder], names.name[placeholder]
+        if (names.parent[wd], names.name[wd]) != (parent, name):
+            if placeholder not in self._retried:  # its rename may be queued still
+                self._retried.add(placeholder)
+                self._new.append(placeholder)
+                return
+            if names.holds(wd, parent):  # a loop: a bind mount of one above
+                names.forget(placeholder)
+                return
+        names.forget(placeholder)
+        was = names.parent[wd], names.name[wd]
+        if was[0] is None:  # a top, moved into a tree
+            del self._walker.tops[wd]
+        names.move(wd, parent, name)
+        if was != (parent, name) and was[0] in names and \
+                not self._excluded(*was):
+            self._new.append(names.placeholder(*was))
+
+    def _report(self, walk):
+        """What ``walk`` found, as CREATE events at the paths the names give now."""
+        found = [(wd, mask, name) for wd, mask, name in walk.report or ()
+                 if self._known(wd) is not None]
+        if found:
+            wds, bits, names = zip(*found)
+            paths = self._names.paths
+            self._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
+                       encoded=True)
+
+    def _drain(self, walk):
+        """Queue what the kernel has queued, all of it, but what ``walk`` (if any)
+        caused and the creation of what it found; whether there was any."""
+        self._inotify.whole = True
+        try:
+            events = self._inotify.read(timeout=0)
+        finally:
+            self._inotify.whole = False
+        if walk is not None:
+            walk.count = 0
+            wds = walk.wds
+            events = [event for event in events
+                      if not (event.mask & _READS and event.mask & _ISDIR and
+                              (wds is None or event.wd in wds))]  # its own reading
+            if walk.found:
+                events = list(self._unfound(events, walk.found))
+        self._todo.extend(events)
+        return bool(events)
+
+    def _unfound(self, events, found):
+        """``events`` but the CREATE (or MOVED_TO) of what was found and reported
+        already: the first event of a name found, if it is one."""
+        for event in events:
+            names = found.get(event.wd)
+            if names is not None:
+                name = event.name
+                if self._encode:
+                    name = name.encode(_FS_ENCODING, _FS_ERRORS)
+                if name in names:
+                    names.discard(name)
+                    if event.mask & (_CREATE | _MOVED_TO):
+                        continue
+            yield event
+
+    # Overflow
+
+    def _overflow(self):
+        """Events were lost: said once for consecutive overflows; the trees are
+        walked again, and the names made what the disk holds."""
+        if self._overflow_at != self._returned + len(self._ready):
+            empty = self._sep[:0]
+            self._made((-1,), (_Q_OVERFLOW,), (0,), (empty,), (empty,), encoded=True)
+            self._overflow_at = self._returned + len(self._ready)
+        names, walker = self._names, self._walker
+        for wd in self._new:
+            if wd in names:
+                names.forget(wd)  # the walk finds them
+        self._new.clear()
+        self._moving.clear()
+        self._leaving.clear()
+        self._retried.clear()
+        for others in list(names.displaced.values()):
+            for wd in [wd for wd in others if wd < 0]:
+                names.forget(wd)
+        self._drain(_Walk())  # what came before it is not the walk's
+        live = _kernel_watches(self.fileno())
+        if live is not None:  # the IGNORED of some may have been lost
+            for wd in [wd for wd in names.parent if wd > 0 and wd not in live]:
+                if wd in names:
+                    place = walker.tops.get(wd)
+                    self._drop(wd)
+                    if place is not None:
+                        self._fail(OSError(errno.ENOENT, os.strerror(errno.ENOENT),
+                                           place.path[:-1]))
+            for wd in [wd for wd in self._alone if wd not in live]:
+                del self._alone[wd]
+            self._dead.intersection_update(live)
+        walk = _Walk(None, report=[], seen=set())
+        walked = []
+        try:
+            for wd, place in list(walker.tops.items()):
+                fd = self._open_top(wd, place)
+                if fd is None:
+                    continue
+                walk.seen.add(wd)
+                try:
+                    walker.walk(fd, wd, place.path, place.opened, walk, False)
+                except OSError as error:  # the watch limit, say: the rest is kept
+                    self._fail(error)
+                else:
+                    walked.append(wd)
+        finally:
+            self._drain(walk)
+        for top in walked:  # what was not found below a top that was walked is gone
+            if top in names:
+                for wd in reversed(names.below(top)):
+                    if wd not in walk.seen:
+                        self._forget(wd)
+        self._report(walk)
+
+    def _open_top(self, wd, place):
+        """Top ``wd`` opened where it is, to be walked again; None if it cannot
+        be found (said)."""
+        for _ in range(2):
+            try:
+                fd = os.open(place.opened, _O_DIR) if place.opened else None
+            except OSError:
+                fd = None
+            if fd is not None:
+                here = self._walker.watch(fd)
+                if here == wd:
+                    return fd
+                self._unwatch_stray(here)
+                os.close(fd)
+            if self._walker.locate(wd) is None:
+                break
+        self._fail(OSError(errno.ENOENT, 'moved away, and not found where it was',
+                           place.path[:-1]))
+        return None

@@ -330,34 +330,35 @@ def race(tmp, code):
 def test_a_new_directory_is_read_only_as_the_directory_watched(tmp, newcomer):
     # Between the watch of a new directory and its reading, it is renamed, and
     # another directory, or a link to one outside the tree, takes its name: its
-    # file is reported once, where it went; the newcomer as new, a link unfollowed.
+    # file is reported once, at the path the tree had for it then (its rename
+    # comes after); the newcomer as new, a link unfollowed.
     lines = race(tmp, '''
-entries = tree.Tree._entries
+entries = tree._Walker.entries
 def swapping_entries(self, fd, all_entries):
     if all_entries and os.path.isdir('w/d') and not os.path.exists('w/e'):
         os.rename('w/d', 'w/e')
         %s
     return entries(self, fd, all_entries)
-tree.Tree._entries = swapping_entries
+tree._Walker.entries = swapping_entries
 ''' % LINK_OR_DIRECTORY[newcomer])
     assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
-                            'w/e/ CREATE f', 'w/e/ CREATE late'] + (
+                            'w/d/ CREATE f', 'w/e/ CREATE late'] + (
         ['w/ CREATE,ISDIR d', 'w/d/ CREATE g'] if newcomer == 'a directory'
         else ['w/ CREATE d']))
 
 
 @pytest.mark.parametrize('newcomer', sorted(LINK_OR_DIRECTORY))
-def test_a_new_directory_whose_name_is_taken_before_it_is_watched(tmp, newcomer):
+def test_a_new_directory_whose_name_is_taken_before_it_is_opened(tmp, newcomer):
     # The newcomer is watched in its place, a link is not followed, and the
     # directory that moved away is watched and listed where it went.
     lines = race(tmp, '''
-new_directory = tree.Tree._new_directory
-def swapping_new_directory(self, parent, name):
+open_in = tree._Walker.open_in
+def swapping_open_in(self, parent, name):
     if name == b'd' and not os.path.exists('w/e'):
         os.rename('w/d', 'w/e')
         %s
-    return new_directory(self, parent, name)
-tree.Tree._new_directory = swapping_new_directory
+    return open_in(self, parent, name)
+tree._Walker.open_in = swapping_open_in
 ''' % LINK_OR_DIRECTORY[newcomer])
     assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
                             'w/e/ CREATE f', 'w/e/ CREATE late'] + (
@@ -366,9 +367,9 @@ tree.Tree._new_directory = swapping_new_directory
 
 
 def test_a_directory_moved_on_out_of_the_tree_before_it_is_followed_is_dropped(tmp):
-    # w/a moves to w/b, then out of the tree before the command handles the
-    # first move: what is made in it afterwards is not reported.
-    for path in ('w/a', 'out'):
+    # stage/b moves in as w/b, then out of the tree before the command looks
+    # for it: what is made in it afterwards is not reported.
+    for path in ('w', 'stage/b', 'out'):
         os.makedirs(os.path.join(tmp, path))
     code = IN_PROCESS % {'tmp': tmp, 'wait': WAIT} + '''
 written = []
@@ -378,21 +379,20 @@ def recorded(data):
     written.append(data)
 cli._write = recorded
 def act():
-    os.rename('w/a', 'w/b')
-    wait_until(lambda: not set([b'w/a/', b'w/b/']) &
+    os.rename('stage/b', 'w/b')
+    wait_until(lambda: not set([b'w/b/']) &
                set(commands[0].tree.watches().values()))
     open('out/b/late', 'w').close()
     open('w/end', 'w').close()
     wait_until(lambda: b'w/ CREATE end\\n' in written)
     os.kill(os.getpid(), signal.SIGTERM)
-new_directory = tree.Tree._new_directory
+open_in = tree._Walker.open_in
 def moving_on(self, parent, name):
     if name == b'b' and os.path.exists('w/b'):
         os.rename('w/b', 'out/b')
-    return new_directory(self, parent, name)
-tree.Tree._new_directory = moving_on
+    return open_in(self, parent, name)
+tree._Walker.open_in = moving_on
 cli.main(['-m', '-q', '-r', '-e', 'create,moved_from,moved_to', 'w'])
 '''
-    assert run_script(code) == (-signal.SIGTERM, 'w/ MOVED_FROM,ISDIR a\n'
-                                'w/ MOVED_TO,ISDIR b\nw/ MOVED_FROM,ISDIR b\n'
-                                'w/ CREATE end\n', '')
+    assert run_script(code) == (-signal.SIGTERM, 'w/ MOVED_TO,ISDIR b\n'
+                                'w/ MOVED_FROM,ISDIR b\nw/ CREATE end\n', '')

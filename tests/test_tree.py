@@ -108,9 +108,10 @@ def test_a_directory_holding_no_directory_is_listed_only_where_links_are_not_cou
         os.makedirs(os.path.join(tmp, path))
     touch(os.path.join(tmp, 'w', 'a', 'd', 'f'))
     listed = []
-    entries = Tree._entries
-    monkeypatch.setattr(Tree, '_entries', lambda tree, fd, all_entries: listed.append(
-        os.readlink('/proc/self/fd/%d' % fd)) or entries(tree, fd, all_entries))
+    walker = inotify_simple_tree._Walker
+    entries = walker.entries
+    monkeypatch.setattr(walker, 'entries', lambda self, fd, all_entries: listed.append(
+        os.readlink('/proc/self/fd/%d' % fd)) or entries(self, fd, all_entries))
     tree = tree_of()
     w = os.path.join(tmp, 'w')
     assert directories(tree) == sorted(os.path.join(w, p) for p in (
@@ -121,14 +122,14 @@ def test_a_directory_holding_no_directory_is_listed_only_where_links_are_not_cou
                                     for p in expected)
     # One made in it before it was watched is found, by its links.
     made = os.path.join(w, 'e', 'made')
-    watch_of = Tree._watch_of
+    watch = walker.watch
 
-    def make_first(tree, fd):
+    def make_first(self, fd):
         if os.readlink('/proc/self/fd/%d' % fd) == os.path.realpath(
                 os.path.join(w, 'e')):
             os.mkdir(made)
-        return watch_of(tree, fd)
-    monkeypatch.setattr(Tree, '_watch_of', make_first)
+        return watch(self, fd)
+    monkeypatch.setattr(walker, 'watch', make_first)
     tree = tree_of()
     assert made + '/' in directories(tree)
     assert fence(tree, w) == []
@@ -165,7 +166,7 @@ def kernel_watches(tree):
 
 @pytest.mark.parametrize('newcomer', ['a directory', 'a link'])
 def test_a_directory_renamed_while_the_walk_lists_it_is_watched_whole_where_it_went(
-        tmp, newcomer):
+        tmp, newcomer, monkeypatch):
     # Once listed, a directory is watched for its reading too, by its path: here
     # that path leads to another directory (or through a link, out of the tree),
     # and the watch of the directory itself is the one changed.
@@ -173,18 +174,21 @@ def test_a_directory_renamed_while_the_walk_lists_it_is_watched_whole_where_it_w
     os.makedirs(os.path.join(w, 'd', 'sub'))
     os.mkdir(os.path.join(tmp, 'outside'))
 
-    class Renaming(Tree):
-        def _entries(self, fd, all_entries):
-            found = Tree._entries(self, fd, all_entries)
-            if [name for name, _ in found] == ['sub'] and not os.path.exists(
-                    os.path.join(w, 'e')):
-                os.rename(os.path.join(w, 'd'), os.path.join(w, 'e'))
-                if newcomer == 'a directory':
-                    os.mkdir(os.path.join(w, 'd'))
-                else:
-                    os.symlink(os.path.join(tmp, 'outside'), os.path.join(w, 'd'))
-            return found
-    with Renaming(w, masks.ALL_EVENTS) as tree:
+    import inotify_simple_tree
+    entries = inotify_simple_tree._Walker.entries
+
+    def renaming(self, fd, all_entries):
+        found = entries(self, fd, all_entries)
+        if [name for name, _ in found] == ['sub'] and not os.path.exists(
+                os.path.join(w, 'e')):
+            os.rename(os.path.join(w, 'd'), os.path.join(w, 'e'))
+            if newcomer == 'a directory':
+                os.mkdir(os.path.join(w, 'd'))
+            else:
+                os.symlink(os.path.join(tmp, 'outside'), os.path.join(w, 'd'))
+        return found
+    monkeypatch.setattr(inotify_simple_tree._Walker, 'entries', renaming)
+    with Tree(w, masks.ALL_EVENTS) as tree:
         fence(tree, w)
         assert directories(tree) == sorted(os.path.join(w, p) for p in (
             ['', 'e/', 'e/sub/'] + (['d/'] if newcomer == 'a directory' else [])))
@@ -605,7 +609,7 @@ def race(tmp, tree, hook, newcomer):
         os.makedirs(os.path.join(tmp, path))
     touch(os.path.join(tmp, 'target', 'secret'))
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
-    original = getattr(tree, hook)
+    original = getattr(tree._walker, hook)
 
     def swapping(*args):
         if os.path.isdir(os.path.join(w, 'd')) and not os.path.exists(
@@ -613,7 +617,7 @@ def race(tmp, tree, hook, newcomer):
             os.rename(os.path.join(w, 'd'), os.path.join(w, 'e'))
             NEWCOMERS[newcomer](w)
         return original(*args)
-    setattr(tree, hook, swapping)
+    setattr(tree._walker, hook, swapping)
     os.rename(os.path.join(tmp, 'stage', 'd'), os.path.join(w, 'd'))
     events = read_until(tree, os.path.join(w, 'e'))
     touch(os.path.join(w, 'e', 'late'))
@@ -626,17 +630,17 @@ def race(tmp, tree, hook, newcomer):
     return sorted(set(events)), events
 
 
-def expected_after_race(newcomer):
+def expected_after_race(newcomer, listed_at):
     return sorted([('d', 'MOVED_TO,ISDIR'), ('e', 'MOVED_TO,ISDIR'),
-                   ('d', 'MOVED_FROM,ISDIR'), ('e/f', 'CREATE'),
+                   ('d', 'MOVED_FROM,ISDIR'), (listed_at + '/f', 'CREATE'),
                    ('e/late', 'CREATE')] + (
         [('d', 'CREATE,ISDIR'), ('d/g', 'CREATE')] if newcomer == 'a directory'
         else [('d', 'CREATE')]))
 
 
 # The step the race strikes before: the listing of the new directory (it is
-# renamed once watched), or its watch (its name is taken before it is watched).
-STEPS = {'listed': '_entries', 'watched': '_new_directory'}
+# renamed once watched), or its opening (its name is taken before it is opened).
+STEPS = {'listed': 'entries', 'opened': 'open_in'}
 
 
 @pytest.mark.parametrize('newcomer', sorted(NEWCOMERS))
@@ -644,31 +648,48 @@ STEPS = {'listed': '_entries', 'watched': '_new_directory'}
 def test_a_new_directory_renamed_and_its_name_taken_is_reported_where_it_went(
         tmp, tree_of, newcomer, before):
     # Another directory, or a link to one outside the tree, takes its name: that
-    # one is reported as new, a link unfollowed; the first, once, where it went.
+    # one is reported as new, a link unfollowed; the first, once: where it was
+    # when it was listed (its rename is reported after that), or where it went.
     tree = tree_of(flags.CREATE | masks.MOVE)
     got, events = race(tmp, tree, STEPS[before], newcomer)
-    assert got == expected_after_race(newcomer)
+    assert got == expected_after_race(newcomer, 'd' if before == 'listed' else 'e')
     assert len(events) == len(got)  # each once
 
 
-def test_a_directory_moved_on_out_before_it_is_followed_is_dropped(tmp, tree_of):
-    os.makedirs(os.path.join(tmp, 'w', 'a'))
+def test_a_directory_moved_on_out_before_it_is_looked_for_is_dropped(tmp, tree_of):
+    # It came from outside; as the tree looks for it, it has moved on, out.
+    os.makedirs(os.path.join(tmp, 'stage', 'b'))
     os.makedirs(os.path.join(tmp, 'out'))
     tree = tree_of(flags.CREATE | masks.MOVE)
     w = os.path.join(tmp, 'w')
-    new_directory = tree._new_directory
+    open_in = tree._walker.open_in
 
     def moving_on(parent, name):
         if name == 'b' and os.path.exists(os.path.join(w, 'b')):
             os.rename(os.path.join(w, 'b'), os.path.join(tmp, 'out', 'b'))
-        return new_directory(parent, name)
-    tree._new_directory = moving_on
-    os.rename(os.path.join(w, 'a'), os.path.join(w, 'b'))
+        return open_in(parent, name)
+    tree._walker.open_in = moving_on
+    os.rename(os.path.join(tmp, 'stage', 'b'), os.path.join(w, 'b'))
     events = read_until(tree, os.path.join(w, 'b'))
     touch(os.path.join(tmp, 'out', 'b', 'late'))
     assert relative(events + fence(tree, w), w) == [
+        ('b', 'MOVED_TO,ISDIR'), ('b', 'MOVED_FROM,ISDIR')]
+    assert directories(tree) == [w + '/']
+
+
+def test_a_directory_renamed_then_moved_out_before_the_tree_reads_is_dropped(
+        tmp, tree_of):
+    os.makedirs(os.path.join(tmp, 'w', 'a', 'x'))
+    os.makedirs(os.path.join(tmp, 'out'))
+    tree = tree_of(flags.CREATE | masks.MOVE)
+    w = os.path.join(tmp, 'w')
+    os.rename(os.path.join(w, 'a'), os.path.join(w, 'b'))
+    os.rename(os.path.join(w, 'b'), os.path.join(tmp, 'out', 'b'))
+    touch(os.path.join(tmp, 'out', 'b', 'x', 'late'))
+    assert relative(fence(tree, w), w) == [
         ('a', 'MOVED_FROM,ISDIR'), ('b', 'MOVED_TO,ISDIR'), ('b', 'MOVED_FROM,ISDIR')]
     assert directories(tree) == [w + '/']
+    assert kernel_watches(tree) == 1
 
 
 # Nothing missed
