@@ -7,12 +7,18 @@ but its public API.
 
 The tree knows a directory by its watch, not by its path: as a name in its parent
 (:class:`_Names`, a tree of names). The kernel's events are applied to the names
-in the kernel's order, so that a rename is one change to them, whatever the disk
-has done since, and an event's path is the one its directory had when it
-happened. A directory that comes is looked for where the names say it is once the
-events queued before it are applied: it is opened, watched through that open
-descriptor, then listed through it (:class:`_Walker`), and what the listing finds
-is reported as ``CREATE`` events, each file once.
+in the kernel's order (:class:`_Follower`), so that a rename is one change to
+them, whatever the disk has done since, and an event's path is the one its
+directory had when it happened. A directory that comes is looked for where the
+names say it is once the events queued before it are applied (:class:`_Finder`):
+it is opened, watched through that open descriptor, then listed through it
+(:class:`_Walker`), and what the listing finds is reported as ``CREATE`` events,
+each file once. The tree's own reading of directories is not reported: a new
+directory is watched for ``OPEN``, ``ACCESS`` and ``CLOSE_NOWRITE`` only once it
+and the directories in it have been listed (the reading of files in it before
+that is not reported either), and while the tree lists directories those events
+of theirs and of their parents (with ``ISDIR``) are dropped, someone else's
+included.
 """
 import codecs
 import errno
@@ -120,6 +126,19 @@ class TreeEvent(namedtuple('TreeEvent', ['wd', 'mask', 'cookie', 'name', 'path']
     ``str`` otherwise.
     """
     __slots__ = ()
+
+
+def _spelled(path):
+    """``path`` (str, bytes or os.PathLike; encoded on Python 2), and whether it is
+    bytes."""
+    path = getattr(os, 'fspath', lambda p: p)(path)
+    is_bytes = isinstance(path, bytes)
+    if not is_bytes and not isinstance(path, type(u'')):  # as os.fspath says
+        raise TypeError('expected str, bytes or os.PathLike object, not %s'
+                        % type(path).__name__)
+    if sys.version_info[0] < 3:
+        return (path if is_bytes else path.encode(_FS_ENCODING)), True
+    return path, is_bytes
 
 
 def _named(error, path):
@@ -241,6 +260,7 @@ class _Names(object):
         self.name = {}       # wd -> its name (a top's: its path)
         self.kids = {}       # wd -> {name: wd}, of those that hold directories only
         self.displaced = {}  # (parent, name) -> [wd, ...], the latest last
+        self.astray = set()  # watched, left their names for one not watched yet
         self.paths = _Paths()
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
@@ -266,15 +286,13 @@ class _Names(object):
 
     def watched(self, placeholder, wd):
         """The directory of ``placeholder`` is watched as ``wd`` now."""
+        self.detach(placeholder)
         parent, name = self.parent.pop(placeholder), self.name.pop(placeholder)
-        self.kids[parent][name] = wd
-        self.parent[wd] = parent
-        self.name[wd] = name
-        self.version += 1
+        self.add(wd, parent, name)
 
     def move(self, wd, parent, name):
         """``wd``, and everything below it, is ``name`` in ``parent`` now."""
-        self._detach(wd)
+        self.detach(wd)
         self.parent[wd] = parent
         self.name[wd] = name
         self._attach(wd, parent, name)
@@ -282,12 +300,12 @@ class _Names(object):
 
     def displace(self, wd):
         """``wd`` is no longer what its name in its parent is."""
-        self._detach(wd)
+        self.detach(wd)
         self.displaced.setdefault((self.parent[wd], self.name[wd]), []).append(wd)
 
     def forget(self, wd):
         """Take ``wd`` out of the names (but not what is below it)."""
-        self._detach(wd)
+        self.detach(wd)
         del self.parent[wd], self.name[wd]
         self.kids.pop(wd, None)
         self.changed()
@@ -326,6 +344,10 @@ class _Names(object):
                         found.extend(others)
         return found
 
+    def strayed(self, wd):
+        """Whether ``wd`` is astray, or below one that is."""
+        return bool(self.astray) and any(self.holds(each, wd) for each in self.astray)
+
     def holds(self, top, wd):
         """Whether ``wd`` is ``top`` or below it."""
         parent = self.parent
@@ -347,11 +369,14 @@ class _Names(object):
 
     def path(self, wd):
         """The path of ``wd``, with a separator; those above it are remembered on
-        the way (KeyError: not a directory of the trees)."""
+        the way (KeyError: not a directory of the trees, or astray)."""
         paths, parent, name, sep = self.paths, self.parent, self.name, self.sep
+        astray = self.astray
         down = []
         path = paths.get(wd)
         while path is None:
+            if astray and wd in astray:
+                raise KeyError(wd)
             up = parent[wd]
             if up is None:
                 path = paths[wd] = name[wd]
@@ -364,6 +389,30 @@ class _Names(object):
             path = paths[wd] = path + name[wd] + sep
         return path
 
+    def snapshot(self, alone):
+        """wd -> path of every watch, from copies of the names made while nothing
+        changed them: it may be asked while another thread changes them."""
+        while True:
+            version = self.version
+            parent, name, found = self.parent.copy(), self.name.copy(), alone.copy()
+            if version == self.version:
+                break
+        paths = {}
+        for wd in parent:
+            down = []
+            while wd not in paths:
+                if parent[wd] is None:
+                    paths[wd] = name[wd]
+                    break
+                down.append(wd)
+                wd = parent[wd]
+            path = paths[wd]
+            while down:
+                wd = down.pop()
+                path = paths[wd] = path + name[wd] + self.sep
+        found.update((wd, path) for wd, path in paths.items() if wd > 0)
+        return found
+
     def _attach(self, wd, parent, name):
         kids = self.kids.get(parent)
         if kids is None:
@@ -373,7 +422,8 @@ class _Names(object):
             self.displaced.setdefault((parent, name), []).append(other)
         kids[name] = wd
 
-    def _detach(self, wd):
+    def detach(self, wd):
+        """``wd`` is no longer the name it was in its parent (it keeps them)."""
         parent, name = self.parent[wd], self.name[wd]
         kids = self.kids.get(parent)
         if kids is not None and kids.get(name) == wd:
@@ -551,7 +601,7 @@ class _Walker(object):
         finally:
             os.close(fd)
         if walk.count >= self.every:
-            self.tree._drain(walk)
+            self.tree._finder.drain(walk)
 
     def _upgrade(self, fd, wd, opened):
         """Watch directory ``wd``, open as ``fd``, for its reading too: through
@@ -564,7 +614,7 @@ class _Walker(object):
         if upgraded == wd:
             return
         if upgraded is not None:
-            self.tree._unwatch_stray(upgraded)
+            self.tree._follower.unwatch_stray(upgraded)
         self.inotify.add_watch(b'/proc/self/fd/%d' % fd, self.tree._full)
 
     def _open(self, parent, name):
@@ -642,7 +692,7 @@ class _Walker(object):
             raise
         if here == parent:
             return fd, opened
-        self.tree._unwatch_stray(here)
+        self.tree._follower.unwatch_stray(here)
         os.close(fd)
         return None
 
@@ -671,6 +721,24 @@ class _Walker(object):
             raise
         return fd
 
+    def open_top(self, wd):
+        """Top ``wd`` opened where it is now, to be walked again (looked for where
+        it was, if it moved); None if it cannot be found."""
+        place = self.tops[wd]
+        for _ in range(2):
+            try:
+                fd = os.open(place.opened, _O_DIR) if place.opened else None
+            except OSError:
+                fd = None
+            if fd is not None:
+                here = self.watch(fd)
+                if here == wd:
+                    return fd
+                self.tree._follower.unwatch_stray(here)
+                os.close(fd)
+            if self.locate(wd) is None:
+                return None
+
     def locate(self, wd):
         """Where top ``wd``, which moved, is now: looked for by its inode in the
         directory it was in (None: not there)."""
@@ -698,49 +766,483 @@ class _Walker(object):
         return place.opened
 
 
+class _Follower(object):
+    """The kernel's events applied to the names of a tree, in order; the
+    directories that came looked for once they all are; the trees walked again
+    after an overflow.
+
+    A directory's MOVED_FROM and MOVED_TO are matched by their cookie. Where the
+    names have several directories under the name it left (one was renamed over
+    it, or it is one side of an exchange), the MOVE_SELF that follows tells which
+    of the watched ones it was. A watched directory that left by a MOVED_FROM that
+    no MOVED_TO matched has left the trees, or has gone into a directory that came
+    and is not watched yet: then it is astray, and its events are held, until
+    those are walked.
+    """
+
+    def __init__(self, tree):
+        self.tree = tree
+        self.names = tree._names
+        self.walker = tree._walker
+        self.new = deque()    # placeholders of the directories to look for
+        self.moving = {}      # cookie -> the directory of a MOVED_FROM (None: unknown)
+        self.leaving = {}     # wd -> the cookie of its MOVED_FROM, until it lands
+        self.dead = set()     # wds whose watch the tree removed: their IGNORED is its
+        self.held = []        # the events of directories astray, until they are found
+
+    def follow(self, wd, mask, cookie, name):
+        """Apply an event of directory ``wd`` of the trees (``name`` spelt as the
+        tree spells names)."""
+        if mask & _IGNORED:
+            self.ended(wd)
+        elif mask & _MOVE_SELF:
+            self.self_moved(wd)
+        elif mask & _ISDIR and name:
+            if mask & _CREATE:
+                self.came(wd, name)
+            elif mask & _MOVED_FROM:
+                self.left(wd, name, cookie)
+            elif mask & _MOVED_TO:
+                self.arrived(wd, name, cookie)
+            elif mask & _DELETE:
+                self.deleted(wd, name)
+
+    def came(self, parent, name):
+        """A directory came as ``name`` in ``parent``: it is looked for once the
+        events queued before it are applied."""
+        names = self.names
+        if self.excluded(parent, name):
+            held = names.holder(parent, name)
+            if held is not None:
+                names.displace(held)
+            return
+        self.new.append(names.placeholder(parent, name))
+
+    def left(self, parent, name, cookie):
+        """A directory left ``name`` in ``parent`` by rename ``cookie``: of those the
+        names have there, the one watched whose MOVE_SELF follows, or else the one
+        not watched yet (or one the names do not know)."""
+        there = self.names.at(parent, name)
+        watched = [wd for wd in there if wd > 0]
+        moved = self.self_move(watched, parent, cookie) if watched else None
+        if moved is None:
+            moved = next((wd for wd in there if wd < 0), None)
+        else:
+            self.leaving[moved] = cookie
+        if moved is not None:  # until its MOVED_TO, it is no name at all
+            self.names.detach(moved)
+        self.moving[cookie] = moved
+
+    def self_move(self, watched, parent, cookie):
+        """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its
+        MOVE_SELF comes before the next change of a name in the directories of
+        that rename (the kernel queues it before it lets go of them); None if
+        none of them moved."""
+        around = [parent]
+        for drained in (False, True):
+            for wd, mask, other, _ in islice(self.tree._todo, _LOOKAHEAD):
+                if mask & _MOVE_SELF:
+                    if wd in watched:
+                        return wd
+                elif mask & _NAMING and wd in around:
+                    if other != cookie:
+                        return None
+                    around.append(wd)  # its MOVED_TO
+            if drained or len(self.tree._todo) >= _LOOKAHEAD or \
+                    not self.tree._finder.drain(None):
+                return None
+
+    def arrived(self, parent, name, cookie):
+        """A directory came as ``name`` in ``parent`` by rename ``cookie``: the one
+        that left by its MOVED_FROM, or one new to the trees."""
+        names = self.names
+        moved = self.moving.pop(cookie, None)
+        if moved is not None and moved in names:
+            self.leaving.pop(moved, None)
+            if not self.excluded(parent, name) and not names.holds(moved, parent):
+                names.move(moved, parent, name)
+                return
+            self.drop(moved)
+        self.came(parent, name)
+
+    def self_moved(self, wd):
+        """Directory ``wd`` was renamed: if no MOVED_TO matched its MOVED_FROM, out
+        of the trees, or astray in one that came (where directories came and are
+        not watched yet); a top is looked for where it went."""
+        cookie = self.leaving.pop(wd, None)
+        if cookie is not None:
+            self.moving.pop(cookie, None)
+            if self.new:
+                self.names.astray.add(wd)
+                self.names.changed()
+            else:
+                self.drop(wd)
+        elif self.names.parent[wd] is None:
+            self.walker.locate(wd)
+
+    def deleted(self, parent, name):
+        """``name`` in ``parent`` was deleted (where ``DELETE`` is asked for)."""
+        held = self.names.holder(parent, name)
+        if held is not None and held < 0:
+            self.names.forget(held)
+        elif held is not None:  # its watch ends once nothing holds it open
+            self.names.displace(held)
+
+    def ended(self, wd):
+        """The kernel ended watch ``wd`` (its directory was deleted, or its
+        filesystem unmounted): it is forgotten, and what is below it unwatched."""
+        for each in reversed(self.names.below(wd)[1:]):
+            self.forget(each)
+        self.names.forget(wd)
+        self.walker.tops.pop(wd, None)
+
+    def excluded(self, parent, name):
+        exclude = self.tree._exclude
+        return exclude is not None and exclude(self.names.paths[parent] + name)
+
+    def drop(self, wd):
+        """Stop watching ``wd`` and everything below it."""
+        for each in reversed(self.names.below(wd)):
+            self.forget(each)
+
+    def forget(self, wd):
+        if wd > 0:
+            self.unwatch(wd)
+        self.names.forget(wd)
+        self.walker.tops.pop(wd, None)
+
+    def unwatch(self, wd):
+        """Remove watch ``wd``, if the kernel has not already: what is still
+        queued of it, up to its IGNORED, is the tree's."""
+        try:
+            self.tree._inotify.rm_watch(wd)
+        except OSError:  # EINVAL: the kernel has removed it already
+            pass
+        self.dead.add(wd)
+
+    def unwatch_stray(self, wd):
+        """Remove watch ``wd``, made in passing, unless it is one of the tree's."""
+        if wd not in self.names and wd not in self.tree._alone:
+            self.unwatch(wd)
+
+    def strays(self):
+        """The directories astray that were found (in the directories walked) are
+        no longer astray, and the events held are handled again, in order: they
+        may show where the others went. Once none is found and nothing else is
+        left to look for, the others have left the trees."""
+        names = self.names
+        if not names.astray:
+            return
+        found = set(wd for wd in names.astray if wd in names and
+                    names.holder(names.parent[wd], names.name[wd]) == wd)
+        if not found and [wd for wd in self.new if not names.strayed(wd)]:
+            return
+        if found:
+            names.astray -= found
+        else:
+            for wd in list(names.astray):
+                self.drop(wd)
+            names.astray.clear()
+        names.changed()
+        self.tree._todo.extendleft(reversed(self.held))
+        del self.held[:]
+
+
+class _Finder(object):
+    """Directories looked for: those that came, once the events before them are
+    applied, where the names say they are; every directory of the trees, after an
+    overflow. What is found is reported; what the walks themselves cause is
+    drained from the queue and left out."""
+
+    def __init__(self, tree):
+        self.tree = tree
+        self.names = tree._names
+        self.walker = tree._walker
+        self.follower = tree._follower
+        self.retried = set()  # placeholders looked for again once events came
+        self.caught_up = False  # the queue was read whole since the last search
+
+    def top(self, path, recursive):
+        """Watch ``path``: as a tree, walked (all or nothing); or alone."""
+        try:
+            fd = os.open(path, _O_DIR) if recursive else None
+        except OSError as e:
+            if e.errno != errno.ENOTDIR:
+                raise
+            fd = None
+        if fd is None:  # a file, or a directory alone
+            return self.alone(path)
+        if not _PROC:
+            os.close(fd)
+            raise OSError(errno.ENOSYS, 'watching a tree needs /proc/self/fd')
+        sep, names, walker, tree = self.names.sep, self.names, self.walker, self.tree
+        if not path.endswith(sep):
+            path += sep
+        walk = _Walk(None)
+        try:
+            try:
+                wd = walker.watch(fd)
+                if wd in names:  # a directory of the trees already
+                    os.close(fd)
+                    return wd
+                walker.tops[wd] = _Top(path, fd)
+            except BaseException as e:
+                os.close(fd)
+                raise _named(e, path[:-1])
+            tree._alone.pop(wd, None)
+            names.add(wd, None, path)
+            walk.added.append(wd)
+            walker.walk(fd, wd, path, walker.tops[wd].opened, walk, True)
+        except BaseException:
+            for wd in reversed(walk.added):  # all or nothing
+                self.follower.forget(wd)
+            raise
+        finally:
+            self.drain(walk)
+        return wd
+
+    def alone(self, path):
+        """Watch ``path`` alone, as INotify.add_watch() would, but for a directory
+        of the trees."""
+        try:  # before the watch: its events may come (and remove it) at once
+            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        except OSError:
+            is_dir = False
+        # MASK_ADD: a directory of a tree keeps what it is watched for
+        wd = self.tree._inotify.add_watch(
+            path, self.tree.mask & ~(_MASK_CREATE | _ONESHOT) | _MASK_ADD)
+        if is_dir and not path.endswith(self.names.sep):
+            path += self.names.sep
+        if wd not in self.names:
+            self.tree._alone.setdefault(wd, path)  # an inode's first name is kept
+        return wd
+
+    def settle(self):
+        """Once every queued event is applied: what left by a MOVED_FROM that no
+        MOVED_TO matched has left the trees, and the directories that came are
+        looked for where the names say they are. Whether there was anything to
+        do."""
+        names = self.names
+        if not self.follower.new and not self.follower.moving and not names.astray:
+            return False
+        if not self.caught_up:  # what the kernel has queued since, first
+            self.caught_up = True
+            if self.drain(None):
+                return True
+        self.caught_up = False
+        for moved in list(self.follower.moving.values()):
+            if moved is not None and moved in names:
+                self.follower.drop(moved)
+        self.follower.moving.clear()
+        self.follower.leaving.clear()
+        for others in list(names.displaced.values()):
+            for wd in [wd for wd in others if wd < 0]:  # renamed over: gone
+                names.forget(wd)
+        walk = _Walk(report=[])
+        try:
+            for _ in range(len(self.follower.new)):
+                placeholder = self.follower.new[0]
+                if names.strayed(placeholder):  # once its directory is found
+                    self.follower.new.append(placeholder)
+                elif placeholder in names:
+                    try:
+                        self.find(placeholder, walk)
+                    except OSError as error:
+                        self.tree._fail(error)
+                self.follower.new.popleft()
+        finally:
+            self.drain(walk)
+            self.follower.strays()
+        if not self.follower.new:
+            self.retried.clear()
+        self.report(walk)
+        return True
+
+    def find(self, placeholder, walk):
+        """Look for the directory of ``placeholder`` where the names say it is,
+        watch it, then walk it."""
+        names = self.names
+        parent, name = names.parent[placeholder], names.name[placeholder]
+        if names.holder(parent, name) != placeholder:  # another took its name
+            names.forget(placeholder)
+            return
+        path = names.paths[parent] + name + names.sep
+        walk.wds.add(parent)  # it is opened by its path: read in its parent too
+        try:
+            found = self.walker.open_in(parent, name)
+            if found is None:  # gone, or moved on: its events are queued
+                names.forget(placeholder)
+                return
+            fd, opened = found
+            try:
+                wd = self.walker.watch(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+        except OSError as e:
+            names.forget(placeholder)
+            raise _named(e, path[:-1])
+        walk.wds.add(wd)
+        if wd in names:
+            os.close(fd)
+            return self.found_again(placeholder, wd)
+        self.tree._alone.pop(wd, None)
+        names.watched(placeholder, wd)
+        self.walker.walk(fd, wd, path, opened, walk, True)
+
+    def found_again(self, placeholder, wd):
+        """The directory where ``placeholder`` is, is ``wd``, a directory of the
+        trees that the names have elsewhere: once the events queued since are
+        applied, if they do not say so, the disk does, and what is where the
+        names had ``wd`` is looked for."""
+        names = self.names
+        parent, name = names.parent[placeholder], names.name[placeholder]
+        if (names.parent[wd], names.name[wd]) != (parent, name) and \
+                wd not in names.astray:
+            if placeholder not in self.retried:  # its rename may be queued still
+                self.retried.add(placeholder)
+                self.follower.new.append(placeholder)
+                return
+            if names.holds(wd, parent):  # a loop: a bind mount of one above
+                names.forget(placeholder)
+                return
+        names.forget(placeholder)
+        was = names.parent[wd], names.name[wd]
+        if was[0] is None:  # a top, moved into a tree
+            del self.walker.tops[wd]
+        names.move(wd, parent, name)
+        if was != (parent, name) and was[0] in names and not self.follower.excluded(*was):
+            self.follower.new.append(names.placeholder(*was))
+
+    def overflow(self):
+        """Events were lost: the trees are walked again, and the names made what
+        the disk holds (what was missed is reported as new)."""
+        names, walker, tree = self.names, self.walker, self.tree
+        for wd in self.follower.new:
+            if wd in names:
+                names.forget(wd)  # the walk finds them
+        self.follower.new.clear()
+        self.follower.moving.clear()
+        self.follower.leaving.clear()
+        self.retried.clear()
+        for others in list(names.displaced.values()):
+            for wd in [wd for wd in others if wd < 0]:
+                names.forget(wd)
+        self.drain(_Walk())  # what came before it is not the walk's
+        live = _kernel_watches(tree.fileno())
+        if live is not None:  # the IGNORED of some may have been lost
+            for wd in [wd for wd in names.parent if wd > 0 and wd not in live]:
+                if wd in names:
+                    place = walker.tops.get(wd)
+                    self.follower.drop(wd)
+                    if place is not None:
+                        tree._fail(OSError(errno.ENOENT, os.strerror(errno.ENOENT),
+                                           place.path[:-1]))
+            for wd in [wd for wd in tree._alone if wd not in live]:
+                del tree._alone[wd]
+            self.follower.dead.intersection_update(live)
+        walk = _Walk(None, report=[], seen=set())
+        walked = []
+        try:
+            for wd, place in list(walker.tops.items()):
+                fd = walker.open_top(wd)
+                if fd is None:
+                    tree._fail(OSError(errno.ENOENT, 'moved away, and not found '
+                                       'where it was', place.path[:-1]))
+                    continue
+                walk.seen.add(wd)
+                try:
+                    walker.walk(fd, wd, place.path, place.opened, walk, False)
+                except OSError as error:  # the watch limit, say: the rest is kept
+                    tree._fail(error)
+                else:
+                    walked.append(wd)
+        finally:
+            self.drain(walk)
+        for top in walked:  # what was not found below a top that was walked is gone
+            if top in names:
+                for wd in reversed(names.below(top)):
+                    if wd not in walk.seen:
+                        self.follower.forget(wd)
+        self.follower.strays()
+        self.report(walk)
+
+    def report(self, walk):
+        """What ``walk`` found, as CREATE events at the paths the names give now."""
+        found = [(wd, mask, name) for wd, mask, name in walk.report or ()
+                 if self.tree._known(wd) is not None]
+        if found:
+            wds, bits, names = zip(*found)
+            paths = self.names.paths
+            self.tree._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
+                       encoded=True)
+
+    def drain(self, walk):
+        """Queue what the kernel has queued, all of it, but what ``walk`` (if any)
+        caused and the creation of what it found; whether there was any."""
+        self.tree._inotify.whole = True
+        try:
+            events = self.tree._inotify.read(timeout=0)
+        finally:
+            self.tree._inotify.whole = False
+        if walk is not None:
+            walk.count = 0
+            wds, found = walk.wds, walk.found
+            events = [event for event in events
+                      if not (event.mask & _READS and event.mask & _ISDIR and
+                              (wds is None or event.wd in wds))]  # its own reading
+            if found:
+                events = list(self.unfound(events, found))
+        self.tree._todo.extend(events)
+        return bool(events)
+
+    def unfound(self, events, found):
+        """``events`` but the CREATE (or MOVED_TO) of what a walk found, and
+        reported: the first event of a name found, if it is one."""
+        for event in events:
+            names = found.get(event.wd)
+            if names:
+                name = event.name.encode(_FS_ENCODING, _FS_ERRORS) if self.tree._encode \
+                    else event.name
+                if name in names:
+                    names.discard(name)
+                    if event.mask & (_CREATE | _MOVED_TO):
+                        continue
+            yield event
+
+
 class Tree(object):
     """Watch directory ``path`` and every directory below it, new ones included.
 
-    Every directory of the tree is watched by the time the constructor returns.
-    A directory that appears later, made or moved in, is watched, and what it holds
-    already is reported as ``CREATE`` events (with ``ISDIR`` for a directory), each
-    file once. A directory moved within the tree keeps its watches under its new
-    path; one moved out of the tree, or excluded, is no longer watched, and nothing
-    of it is reported after its move. A symbolic link below the top is never
-    followed (``path`` itself may be one). After ``Q_OVERFLOW``, which :meth:`read`
-    returns once for consecutive overflows, the trees are walked again and what the
-    tree knows is made what the disk holds: what the walk finds that was not
-    watched is watched and reported as new, what has gone is no longer watched.
+    Every directory of the tree is watched by the time the constructor returns. A
+    directory that appears later, made or moved in, is watched, and what it holds
+    already is reported as ``CREATE`` events (with ``ISDIR`` for a directory),
+    each file once. A directory moved within the tree keeps its watches under its
+    new path; one moved out of the tree, or excluded, is no longer watched, and
+    nothing of it is reported after its move. A symbolic link below the top is
+    never followed (``path`` itself may be one). After ``Q_OVERFLOW``, which
+    :meth:`read` returns once for consecutive overflows, the trees are walked
+    again and made what the disk holds: what was not watched is watched and
+    reported as new, what has gone is no longer watched.
 
-    The tree knows each directory by its watch, as its name in its parent, and
-    follows the kernel's events in order: a rename costs the same however big the
-    tree is, and each event has the path its directory had when it happened, even
-    when the directories have moved on since (renamed, swapped, moved out and back).
+    Each event has the path its directory had when it happened, even when the
+    directories have moved on since (renamed, swapped, moved out and back); a
+    rename costs the same in a tree of any size. The tree's own reading of
+    directories is not reported (see the module's notes). A top keeps the path it
+    was given, as inotifywait keeps it: events below a top that was moved have the
+    paths it had. One moved within the directory it was in is still followed
+    there; one moved elsewhere cannot be, and a directory made below it then gives
+    an ``OSError`` (``ENOENT``).
 
     A Tree is a file object: :meth:`fileno` is the descriptor of its
     :class:`~inotify_simple.INotify`, for ``select``, ``selectors`` or an asyncio
     loop; it is a context manager; :meth:`close` wakes a blocked :meth:`read`.
 
-    The reading of directories that the tree itself does is not reported: a new
-    directory is watched for ``OPEN``, ``ACCESS`` and ``CLOSE_NOWRITE`` only once
-    it and the directories in it have been listed (the reading of files in it
-    before that is not reported either), and while the tree lists directories
-    those events of theirs and of their parents (with ``ISDIR``) are dropped,
-    someone else's included.
-
-    A top keeps the path it was given, as inotifywait keeps it: events below a
-    top that was moved have the paths it had. A top that moved within the
-    directory it was in is still followed there (new directories below it are
-    watched); one that moved elsewhere is not: a new directory below it gives an
-    ``OSError`` (``ENOENT``), as does an overflow's walk, which cannot find it.
-
     Threads: :meth:`read` and :meth:`watch` take one lock, which :meth:`read` holds
-    while it waits for events; :meth:`watches` and :meth:`close` never wait for
-    it. After ``fork()``, the child's tree has a lock of its own, and neither
-    process blocks when the other empties the queue they share (the descriptor
-    is non-blocking; :meth:`read` waits with ``poll()``). A signal handler
-    that reads or watches while the thread it interrupted does gets
-    ``RuntimeError``.
+    while it waits for events; :meth:`watches` and :meth:`close` never wait for it.
+    After ``fork()``, the child's tree has a lock of its own, and neither process
+    blocks when the other empties the queue they share. A signal handler that
+    reads or watches while the thread it interrupted does gets ``RuntimeError``.
 
     Args:
         path (str, bytes or os.PathLike): the top of the tree; a file is watched as
@@ -751,23 +1253,22 @@ class Tree(object):
         exclude (callable): ``exclude(path)`` is true for a directory below a top
             that is not to be watched (``path`` as events spell it, without the
             trailing separator); it is asked before each one is watched, and of
-            a directory moved within the trees, at its new path (not of what is
-            below it).
+            one moved within the trees, at its new path (not of what is below it).
         onerror (callable): ``onerror(error)`` is called with the ``OSError`` of a
             new directory that cannot be watched (its ``filename`` is the
             directory's path): the watch limit, too many open files, one that may
             not be read (``EACCES``); and of a top that an overflow's walk finds
-            gone. Without it, :meth:`read` raises the error, and the next call
-            goes on. The directories below one that is being walked and may not
-            be read are skipped, as inotifywait skips them.
+            gone. Without it, :meth:`read` raises the error, and the next call goes
+            on. The directories below one that is being walked and may not be read
+            are skipped, as inotifywait skips them.
 
     Raises:
         OSError: inotify could not be set up, or ``path`` (or a directory below it)
             could not be watched: the watch limit (``ENOSPC``, worded as
             :meth:`inotify_simple.INotify.add_watch` words it), too many open
-            files; a directory that vanishes or may not be read (``EACCES``) while
-            the tree is walked is skipped. What the call had watched is no longer
-            watched then.
+            files. Nothing the call had watched is watched then. A directory that
+            vanishes or may not be read (``EACCES``) while the tree is walked is
+            skipped.
         TypeError: ``exclude`` or ``onerror`` is not callable.
     """
 
@@ -787,17 +1288,10 @@ class Tree(object):
         self._quiet = self._full & ~_READS
         self._exclude = exclude
         self._onerror = onerror
-        self._bytes = None  # whether paths are bytes, from the first path
+        self._bytes = self._sep = self._encode = None  # from the first path's type
         self._alone = {}    # wd -> path, of what is watched alone
-        self._names = None  # made with the first path, which gives its type
         self._todo = deque()   # the kernel's events (wd, mask, cookie, name), to handle
         self._ready = deque()  # TreeEvents handled, to return
-        self._new = deque()    # placeholders of directories to look for
-        self._moving = {}   # cookie -> the directory of a MOVED_FROM (None: unknown)
-        self._leaving = {}  # wd -> the cookie of its MOVED_FROM, until it lands
-        self._dead = set()  # wds whose watch the tree removed: their IGNORED is its
-        self._retried = set()  # placeholders looked for again once events came
-        self._caught_up = False  # the queue was read whole since the last search
         self._errors = []   # to raise from read(), without onerror
         self._returned = 0  # events returned by read(), ever
         self._overflow_at = None  # _returned + len(_ready) at the last Q_OVERFLOW
@@ -807,14 +1301,16 @@ class Tree(object):
         # Non-blocking: after fork() two processes share the queue, and one of
         # them may empty it between the other's FIONREAD and its read.
         self._inotify = _INotify(nonblocking=True)
+        self._names = _Names(None, self._alone)
+        self._walker = _Walker(self)
+        self._follower = _Follower(self)
+        self._finder = _Finder(self)
         try:
             if path is not None:
                 self.watch(path)
         except BaseException:
             self._inotify.close()
             raise
-
-    # The file object
 
     def fileno(self):
         """The descriptor of the tree's :class:`~inotify_simple.INotify`."""
@@ -841,17 +1337,22 @@ class Tree(object):
                                         else 'fd=%d' % self.fileno(),
                                         len(self.watches()))
 
-    def _enter(self):
-        """The calling thread, which is to use the tree: RuntimeError if it
-        already does (a signal handler interrupted it); a child of fork() has a
-        lock of its own."""
+    def _used(self, function, *args):
+        """``function(*args)`` with the tree's lock held by the calling thread
+        (a child of fork() has a lock of its own): RuntimeError if the thread
+        uses the tree already (a signal handler interrupted it)."""
         if self._pid != os.getpid():
             self._lock, self._inside, self._pid = threading.Lock(), set(), os.getpid()
         me = _get_ident()
         if me in self._inside:
             raise RuntimeError('a Tree used from a signal handler that interrupted '
                                'a use of it')
-        return me
+        try:
+            self._inside.add(me)  # first in the try: a handler's exception after it
+            with self._lock:
+                return function(*args)
+        finally:
+            self._inside.discard(me)
 
     # Watching
 
@@ -865,116 +1366,23 @@ class Tree(object):
             int: the watch descriptor of ``path``.
 
         Raises:
-            OSError: as the constructor raises it; what the call had watched is
-                no longer watched then.
+            OSError: as the constructor raises it; nothing the call had watched is
+                watched then.
         """
-        path = self._path(path)
-        me = self._enter()
-        try:
-            self._inside.add(me)
-            with self._lock:
-                return self._watch(path, recursive)
-        finally:
-            self._inside.discard(me)
-
-    def _watch(self, path, recursive):
-        try:
-            fd = os.open(path, _O_DIR) if recursive else None
-        except OSError as e:
-            if e.errno != errno.ENOTDIR:
-                raise
-            fd = None
-        if fd is None:  # a file, or a directory alone
-            return self._watch_alone(path)
-        if not _PROC:
-            os.close(fd)
-            raise OSError(errno.ENOSYS, 'watching a tree needs /proc/self/fd')
-        if not path.endswith(self._sep):
-            path += self._sep
-        walk = _Walk(None)
-        try:
-            try:
-                wd = self._walker.watch(fd)
-                if wd in self._names:  # a directory of the trees already
-                    os.close(fd)
-                    return wd
-                self._walker.tops[wd] = _Top(path, fd)
-            except BaseException as e:
-                os.close(fd)
-                raise _named(e, path[:-1])
-            self._alone.pop(wd, None)
-            self._names.add(wd, None, path)
-            walk.added.append(wd)
-            self._walker.walk(fd, wd, path, self._walker.tops[wd].opened, walk, True)
-        except BaseException:
-            for wd in reversed(walk.added):  # all or nothing
-                self._forget(wd)
-            raise
-        finally:
-            self._drain(walk)
-        return wd
-
-    def _watch_alone(self, path):
-        try:  # before the watch: its events may come (and remove it) at once
-            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
-        except OSError:
-            is_dir = False
-        # MASK_ADD: a directory of a tree keeps what it is watched for
-        wd = self._inotify.add_watch(path, self.mask & ~(_MASK_CREATE | _ONESHOT) |
-                                     _MASK_ADD)
-        if is_dir and not path.endswith(self._sep):
-            path += self._sep
-        if wd not in self._names:
-            self._alone.setdefault(wd, path)  # an inode's first name is kept
-        return wd
+        return self._used(self._finder.top, self._path(path), recursive)
 
     def watches(self):
         """Every watch of the tree, as a new dict: watch descriptor -> the path
         its events have (a directory's with a trailing separator). It may be
         called while another thread reads."""
-        names = self._names
-        if self.closed or names is None:
-            return {}
-        while True:  # copies made while no change was made between them
-            version = names.version
-            parent, name = names.parent.copy(), names.name.copy()
-            found = self._alone.copy()
-            if version == names.version:
-                break
-        sep, paths = names.sep, {}
-        for wd in parent:
-            down = []
-            while wd not in paths:
-                up = parent[wd]
-                if up is None:
-                    paths[wd] = name[wd]
-                    break
-                down.append(wd)
-                wd = up
-            path = paths[wd]
-            while down:
-                wd = down.pop()
-                path = paths[wd] = path + name[wd] + sep
-        found.update((wd, path) for wd, path in paths.items() if wd > 0)
-        return found
+        return {} if self.closed else self._names.snapshot(self._alone)
 
     def _path(self, path):
         """``path`` as the tree spells paths; the first one decides which type."""
-        path = getattr(os, 'fspath', lambda p: p)(path)
-        is_bytes = isinstance(path, bytes)
-        if not is_bytes and not isinstance(path, type(u'')):  # as os.fspath says
-            raise TypeError('expected str, bytes or os.PathLike object, not %s'
-                            % type(path).__name__)
-        if sys.version_info[0] < 3:
-            if not is_bytes:
-                path = path.encode(_FS_ENCODING)
-            is_bytes = True
+        path, is_bytes = _spelled(path)
         if self._bytes is None:
-            self._bytes = is_bytes
-            self._sep = b'/' if is_bytes else '/'
-            self._encode = sys.version_info[0] >= 3 and is_bytes
-            self._names = _Names(self._sep, self._alone)
-            self._walker = _Walker(self)
+            self._bytes, self._encode = is_bytes, is_bytes and sys.version_info[0] >= 3
+            self._sep = self._names.sep = b'/' if is_bytes else '/'
         elif is_bytes != self._bytes:
             raise TypeError('a Tree takes paths of one type: %r is not %s'
                             % (path, 'bytes' if self._bytes else 'str'))
@@ -1009,13 +1417,7 @@ class Tree(object):
         Threads may read at once: one handles the events at a time, and each
         event goes to one of them.
         """
-        me = self._enter()
-        try:
-            self._inside.add(me)
-            with self._lock:
-                return self._read(timeout, read_delay)
-        finally:
-            self._inside.discard(me)
+        return self._used(self._read, timeout, read_delay)
 
     def _read(self, timeout, read_delay):
         todo, ready = self._todo, self._ready
@@ -1052,7 +1454,7 @@ class Tree(object):
             if todo:
                 if not self._run(_BATCH - len(ready)):
                     self._one(*todo.popleft())
-            elif not self._settle():
+            elif not self._finder.settle():
                 return
 
     def _run(self, room):
@@ -1082,6 +1484,34 @@ class Tree(object):
                 todo.popleft()
         return len(wds)
 
+    def _one(self, wd, mask, cookie, name):
+        """Report an event that may change the names, then follow it; or drop one
+        of a watch the tree does not know (any more), or hold one of a directory
+        astray."""
+        follower = self._follower
+        if wd in follower.dead:  # what is queued of a watch removed, up to its IGNORED
+            if mask & _IGNORED:
+                follower.dead.discard(wd)
+            return
+        if mask & _Q_OVERFLOW:
+            if self._overflow_at != self._returned + len(self._ready):  # once
+                empty = self._sep[:0]
+                self._made((-1,), (mask,), (0,), (empty,), (empty,), encoded=True)
+                self._overflow_at = self._returned + len(self._ready)
+            return self._finder.overflow()
+        directory = self._known(wd)
+        if directory is None:  # one the tree made in passing and removed; or astray
+            if self._names.strayed(wd):
+                follower.held.append((wd, mask, cookie, name))
+            return
+        self._made((wd,), (mask,), (cookie,), (name,), (directory,))
+        if wd in self._names:
+            if self._encode:
+                name = name.encode(_FS_ENCODING, _FS_ERRORS)
+            follower.follow(wd, mask, cookie, name)
+        elif mask & _IGNORED:  # of a watch alone
+            del self._alone[wd], self._names.paths[wd]
+
     def _made(self, wds, bits, cookies, names, directories, encoded=False):
         """The TreeEvents of events given as columns (masks as ``bits``), those
         asked for, into ``_ready``: the one way events are made."""
@@ -1094,157 +1524,11 @@ class Tree(object):
                            compress(made, map(wanted, bits)))
 
     def _known(self, wd):
-        """The path of watch ``wd``; None if it is not the tree's."""
+        """The path of watch ``wd``; None if it is not the tree's (or astray)."""
         try:
             return self._names.paths[wd]
         except KeyError:
             return None
-
-    def _one(self, wd, mask, cookie, name):
-        """Report an event that may change the names, then follow it; or drop
-        one of a watch the tree does not know (any more)."""
-        if wd in self._dead:  # what is queued of a watch removed, up to its IGNORED
-            if mask & _IGNORED:
-                self._dead.discard(wd)
-            return
-        if mask & _Q_OVERFLOW:
-            return self._overflow()
-        directory = self._known(wd)
-        if directory is None:  # one the tree made in passing, and removed
-            return
-        self._made((wd,), (mask,), (cookie,), (name,), (directory,))
-        if wd not in self._names:  # watched alone
-            if mask & _IGNORED:
-                del self._alone[wd]
-                del self._names.paths[wd]
-            return
-        if self._encode:
-            name = name.encode(_FS_ENCODING, _FS_ERRORS)
-        if mask & _IGNORED:
-            self._ended(wd)
-        elif mask & _MOVE_SELF:
-            self._self_moved(wd)
-        elif mask & _ISDIR and name:
-            if mask & _CREATE:
-                self._came(wd, name)
-            elif mask & _MOVED_FROM:
-                self._left(wd, name, cookie)
-            elif mask & _MOVED_TO:
-                self._arrived(wd, name, cookie)
-            elif mask & _DELETE:
-                self._deleted(wd, name)
-
-    # Following
-
-    def _came(self, parent, name):
-        """A directory came as ``name`` in ``parent``: it is looked for once the
-        events queued before it are applied."""
-        names = self._names
-        if self._excluded(parent, name):
-            held = names.holder(parent, name)
-            if held is not None:
-                names.displace(held)
-            return
-        self._new.append(names.placeholder(parent, name))
-
-    def _left(self, parent, name, cookie):
-        """A directory left ``name`` in ``parent`` by rename ``cookie``: of those the
-        names have there, the one watched whose MOVE_SELF follows, or else the one
-        not watched yet (or one the names do not know)."""
-        there = self._names.at(parent, name)
-        watched = [wd for wd in there if wd > 0]
-        moved = self._self_move(watched, parent, cookie) if watched else None
-        if moved is None:
-            moved = next((wd for wd in there if wd < 0), None)
-        else:
-            self._leaving[moved] = cookie
-        self._moving[cookie] = moved
-
-    def _self_move(self, watched, parent, cookie):
-        """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its
-        MOVE_SELF comes before the next change of a name in the directories of
-        that rename (the kernel queues it before it lets go of them); None if
-        none of them moved."""
-        around = [parent]
-        for drained in (False, True):
-            for wd, mask, other, _ in islice(self._todo, _LOOKAHEAD):
-                if mask & _MOVE_SELF:
-                    if wd in watched:
-                        return wd
-                elif mask & _NAMING and wd in around:
-                    if other != cookie:
-                        return None
-                    around.append(wd)  # its MOVED_TO
-            if drained or len(self._todo) >= _LOOKAHEAD or not self._drain(None):
-                return None
-
-    def _arrived(self, parent, name, cookie):
-        """A directory came as ``name`` in ``parent`` by rename ``cookie``: the one
-        that left by its MOVED_FROM, or one new to the trees."""
-        names = self._names
-        moved = self._moving.pop(cookie, None)
-        if moved is not None and moved in names:
-            self._leaving.pop(moved, None)
-            if not self._excluded(parent, name) and not names.holds(moved, parent):
-                names.move(moved, parent, name)
-                return
-            self._drop(moved)
-        self._came(parent, name)
-
-    def _self_moved(self, wd):
-        """Directory ``wd`` was renamed: out of the trees, if no MOVED_TO matched
-        its MOVED_FROM; a top is looked for where it went."""
-        cookie = self._leaving.pop(wd, None)
-        if cookie is not None:
-            self._moving.pop(cookie, None)
-            self._drop(wd)
-        elif self._names.parent[wd] is None:
-            self._walker.locate(wd)
-
-    def _deleted(self, parent, name):
-        """``name`` in ``parent`` was deleted (where ``DELETE`` is asked for)."""
-        held = self._names.holder(parent, name)
-        if held is not None and held < 0:
-            self._names.forget(held)
-        elif held is not None:  # its watch ends once nothing holds it open
-            self._names.displace(held)
-
-    def _ended(self, wd):
-        """The kernel ended watch ``wd`` (its directory was deleted, or its
-        filesystem unmounted): it is forgotten, and what is below it unwatched."""
-        for each in reversed(self._names.below(wd)[1:]):
-            self._forget(each)
-        self._names.forget(wd)
-        self._walker.tops.pop(wd, None)
-
-    def _excluded(self, parent, name):
-        return self._exclude is not None and self._exclude(
-            self._names.paths[parent] + name)
-
-    def _drop(self, wd):
-        """Stop watching ``wd`` and everything below it."""
-        for each in reversed(self._names.below(wd)):
-            self._forget(each)
-
-    def _forget(self, wd):
-        if wd > 0:
-            self._unwatch(wd)
-        self._names.forget(wd)
-        self._walker.tops.pop(wd, None)
-
-    def _unwatch(self, wd):
-        """Remove watch ``wd``, if the kernel has not already: what is still
-        queued of it, up to its IGNORED, is the tree's."""
-        try:
-            self._inotify.rm_watch(wd)
-        except OSError:  # EINVAL: the kernel has removed it already
-            pass
-        self._dead.add(wd)
-
-    def _unwatch_stray(self, wd):
-        """Remove watch ``wd``, made in passing, unless it is one of the tree's."""
-        if wd not in self._names and wd not in self._alone:
-            self._unwatch(wd)
 
     def _fail(self, error):
         """``error`` (an OSError) to ``onerror``, or to be raised by read()."""
@@ -1252,216 +1536,3 @@ class Tree(object):
             self._errors.append(error)
         else:
             self._onerror(error)
-
-    # Directories that came
-
-    def _settle(self):
-        """Once every queued event is applied: what left by a MOVED_FROM that no
-        MOVED_TO matched has left the trees, and the directories that came are
-        looked for where the names say they are. Whether there was anything to
-        do."""
-        if not self._new and not self._moving:
-            return False
-        if not self._caught_up:  # what the kernel has queued since, first
-            self._caught_up = True
-            if self._drain(None):
-                return True
-        self._caught_up = False
-        names = self._names
-        for moved in list(self._moving.values()):
-            if moved is not None and moved in names:
-                self._drop(moved)
-        self._moving.clear()
-        self._leaving.clear()
-        for others in list(names.displaced.values()):
-            for wd in [wd for wd in others if wd < 0]:  # renamed over: gone
-                names.forget(wd)
-        walk = _Walk(report=[])
-        try:
-            for _ in range(len(self._new)):
-                placeholder = self._new[0]
-                if placeholder in names:
-                    try:
-                        self._find(placeholder, walk)
-                    except OSError as error:
-                        self._fail(error)
-                self._new.popleft()
-        finally:
-            self._drain(walk)
-        if not self._new:
-            self._retried.clear()
-        self._report(walk)
-        return True
-
-    def _find(self, placeholder, walk):
-        """Look for the directory of ``placeholder`` where the names say it is,
-        watch it, then walk it."""
-        names = self._names
-        parent, name = names.parent[placeholder], names.name[placeholder]
-        path = names.paths[parent] + name + self._sep
-        walk.wds.add(parent)  # it is opened by its path: read in its parent too
-        try:
-            found = self._walker.open_in(parent, name)
-            if found is None:  # gone, or moved on: its events are queued
-                names.forget(placeholder)
-                return
-            fd, opened = found
-            try:
-                wd = self._walker.watch(fd)
-            except BaseException:
-                os.close(fd)
-                raise
-        except OSError as e:
-            names.forget(placeholder)
-            raise _named(e, path[:-1])
-        walk.wds.add(wd)
-        if wd in names:
-            os.close(fd)
-            return self._found_again(placeholder, wd)
-        self._alone.pop(wd, None)
-        names.watched(placeholder, wd)
-        self._walker.walk(fd, wd, path, opened, walk, True)
-
-    def _found_again(self, placeholder, wd):
-        """The directory where ``placeholder`` is, is ``wd``, a directory of the
-        trees that the names have elsewhere: once the events queued since are
-        applied, if they do not say so, the disk does, and what is where the
-        names had ``wd`` is looked for."""
-        names = self._names
-        parent, name = names.parent[placeholder], names.name[placeholder]
-        if (names.parent[wd], names.name[wd]) != (parent, name):
-            if placeholder not in self._retried:  # its rename may be queued still
-                self._retried.add(placeholder)
-                self._new.append(placeholder)
-                return
-            if names.holds(wd, parent):  # a loop: a bind mount of one above
-                names.forget(placeholder)
-                return
-        names.forget(placeholder)
-        was = names.parent[wd], names.name[wd]
-        if was[0] is None:  # a top, moved into a tree
-            del self._walker.tops[wd]
-        names.move(wd, parent, name)
-        if was != (parent, name) and was[0] in names and \
-                not self._excluded(*was):
-            self._new.append(names.placeholder(*was))
-
-    def _report(self, walk):
-        """What ``walk`` found, as CREATE events at the paths the names give now."""
-        found = [(wd, mask, name) for wd, mask, name in walk.report or ()
-                 if self._known(wd) is not None]
-        if found:
-            wds, bits, names = zip(*found)
-            paths = self._names.paths
-            self._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
-                       encoded=True)
-
-    def _drain(self, walk):
-        """Queue what the kernel has queued, all of it, but what ``walk`` (if any)
-        caused and the creation of what it found; whether there was any."""
-        self._inotify.whole = True
-        try:
-            events = self._inotify.read(timeout=0)
-        finally:
-            self._inotify.whole = False
-        if walk is not None:
-            walk.count = 0
-            wds = walk.wds
-            events = [event for event in events
-                      if not (event.mask & _READS and event.mask & _ISDIR and
-                              (wds is None or event.wd in wds))]  # its own reading
-            if walk.found:
-                events = list(self._unfound(events, walk.found))
-        self._todo.extend(events)
-        return bool(events)
-
-    def _unfound(self, events, found):
-        """``events`` but the CREATE (or MOVED_TO) of what was found and reported
-        already: the first event of a name found, if it is one."""
-        for event in events:
-            names = found.get(event.wd)
-            if names is not None:
-                name = event.name
-                if self._encode:
-                    name = name.encode(_FS_ENCODING, _FS_ERRORS)
-                if name in names:
-                    names.discard(name)
-                    if event.mask & (_CREATE | _MOVED_TO):
-                        continue
-            yield event
-
-    # Overflow
-
-    def _overflow(self):
-        """Events were lost: said once for consecutive overflows; the trees are
-        walked again, and the names made what the disk holds."""
-        if self._overflow_at != self._returned + len(self._ready):
-            empty = self._sep[:0]
-            self._made((-1,), (_Q_OVERFLOW,), (0,), (empty,), (empty,), encoded=True)
-            self._overflow_at = self._returned + len(self._ready)
-        names, walker = self._names, self._walker
-        for wd in self._new:
-            if wd in names:
-                names.forget(wd)  # the walk finds them
-        self._new.clear()
-        self._moving.clear()
-        self._leaving.clear()
-        self._retried.clear()
-        for others in list(names.displaced.values()):
-            for wd in [wd for wd in others if wd < 0]:
-                names.forget(wd)
-        self._drain(_Walk())  # what came before it is not the walk's
-        live = _kernel_watches(self.fileno())
-        if live is not None:  # the IGNORED of some may have been lost
-            for wd in [wd for wd in names.parent if wd > 0 and wd not in live]:
-                if wd in names:
-                    place = walker.tops.get(wd)
-                    self._drop(wd)
-                    if place is not None:
-                        self._fail(OSError(errno.ENOENT, os.strerror(errno.ENOENT),
-                                           place.path[:-1]))
-            for wd in [wd for wd in self._alone if wd not in live]:
-                del self._alone[wd]
-            self._dead.intersection_update(live)
-        walk = _Walk(None, report=[], seen=set())
-        walked = []
-        try:
-            for wd, place in list(walker.tops.items()):
-                fd = self._open_top(wd, place)
-                if fd is None:
-                    continue
-                walk.seen.add(wd)
-                try:
-                    walker.walk(fd, wd, place.path, place.opened, walk, False)
-                except OSError as error:  # the watch limit, say: the rest is kept
-                    self._fail(error)
-                else:
-                    walked.append(wd)
-        finally:
-            self._drain(walk)
-        for top in walked:  # what was not found below a top that was walked is gone
-            if top in names:
-                for wd in reversed(names.below(top)):
-                    if wd not in walk.seen:
-                        self._forget(wd)
-        self._report(walk)
-
-    def _open_top(self, wd, place):
-        """Top ``wd`` opened where it is, to be walked again; None if it cannot
-        be found (said)."""
-        for _ in range(2):
-            try:
-                fd = os.open(place.opened, _O_DIR) if place.opened else None
-            except OSError:
-                fd = None
-            if fd is not None:
-                here = self._walker.watch(fd)
-                if here == wd:
-                    return fd
-                self._unwatch_stray(here)
-                os.close(fd)
-            if self._walker.locate(wd) is None:
-                break
-        self._fail(OSError(errno.ENOENT, 'moved away, and not found where it was',
-                           place.path[:-1]))
-        return None

@@ -1,0 +1,392 @@
+"""A tree's watches after renames it reads late: exactly its directories, each on its
+own inode; and what is made in them afterwards reported where it is, nothing of
+what is outside."""
+import errno
+import itertools
+import os
+import shutil
+import signal
+import threading
+import time
+
+import pytest
+
+from conftest import WAIT
+from conftest import in_user_namespace
+from conftest import overflow
+from conftest import queue_size
+from conftest import touch
+from exact import CannotExchange
+from exact import differences
+from exact import directories
+from exact import exchange
+from exact import inodes
+from exact import kernel_watches
+from inotify_simple import flags
+from inotify_simple import masks
+from inotify_simple_tree import Tree
+
+
+FENCES = itertools.count()
+
+
+def settle(tree, top):
+    """Everything the tree has queued, read: up to a last file made in ``top`` (made
+    again when an overflow may have lost it). The events, but the fences'."""
+    events, fences = [], []
+    deadline = time.time() + WAIT
+
+    def fenced(events):
+        return [event for event in events if event.path == fences[-1] and
+                event.mask & flags.CREATE]
+    while True:
+        fences.append(os.path.join(top, '.fence%d' % next(FENCES)))
+        touch(fences[-1])
+        got = []
+        while not fenced(got):
+            assert time.time() < deadline, 'no event of %s; the last: %r' % (
+                fences[-1], events[-5:])
+            got += tree.read(timeout=WAIT * 1000)
+            if [event for event in got if event.mask & flags.Q_OVERFLOW]:
+                break
+        events += got
+        if fenced(got):
+            break
+    for fence in fences:
+        os.remove(fence)
+    return [event for event in events if not os.path.basename(
+        event.path).startswith('.fence')]
+
+
+def assert_exact(tree, top, real=None, batch=None):
+    """The tree's watches are the directories below ``top`` (``real``, where the
+    test knows them, as exact.directories gives them); a file made in each of
+    them is reported once, at its path, and one made outside is not. Files are
+    made ``batch`` at a time (for a small queue), each batch read before the
+    next."""
+    if real is None:
+        real = directories(top)
+        settle(tree, top)  # the reading of them (which may overflow a small queue)
+    assert differences(tree.watches(), kernel_watches(tree.fileno()), top, real) \
+        == []
+    made, events = [], []
+    outside = os.path.join(os.path.dirname(top), 'out')
+    for directory in directories(outside) if os.path.isdir(outside) else ():
+        touch(os.path.join(directory, 'secret'))
+    for directory in real:
+        made.append(os.path.join(directory, 'probe'))
+        touch(made[-1])
+        if batch and len(made) % batch == 0:
+            events += settle(tree, top)
+    events += settle(tree, top)
+    assert sorted(event.path for event in events if event.name == 'probe' and
+                  event.mask & flags.CREATE) == sorted(made)
+    assert [event.path for event in events if not event.path.startswith(top)] == []
+
+
+def makedirs(top, *paths):
+    for path in paths:
+        os.makedirs(os.path.join(top, path))
+
+
+def renames(top, *pairs):
+    for old, new in pairs:
+        os.rename(os.path.join(top, old), os.path.join(top, new))
+
+
+def swap(top, tree=None):
+    """a0 and b0 swap names through tmp; ``tree`` reads between two steps."""
+    renames(top, ('w/a0', 'w/tmp'))
+    if tree is not None:
+        tree.read(timeout=0)
+    renames(top, ('w/b0', 'w/a0'), ('w/tmp', 'w/b0'))
+
+
+def swap_twice(top, tree):
+    swap(top)
+    swap(top, tree)
+
+
+def exchanged(top, *pairs):
+    for a, b in pairs:
+        try:
+            exchange(os.path.join(top, a), os.path.join(top, b))
+        except CannotExchange as e:
+            pytest.skip('RENAME_EXCHANGE: %s' % e)
+
+
+# What is made first, then what is done before the tree reads (given the tree).
+SEQUENCES = {
+    'a tree moved in, then its parent renamed': (
+        ('w/a', 'out/o/x/y'),
+        lambda top, tree: renames(top, ('out/o', 'w/a/b'), ('w/a', 'w/c'))),
+    'one name taken in turn by two directories': (
+        ('w/a/x', 'w/b/y'),
+        lambda top, tree: renames(top, ('w/a', 'w/t'), ('w/t', 'w/a'), ('w/a', 'w/u'),
+                                  ('w/b', 'w/t'))),
+    'two swaps, read between two steps of the second': (
+        ('w/a0/x', 'w/b0/y'), swap_twice),
+    'renamed, moved out, its name made again': (
+        ('w/a/x', 'out'),
+        lambda top, tree: (renames(top, ('w/a', 'w/c'), ('w/c', 'out/o')),
+                           os.mkdir(os.path.join(top, 'w/c')))),
+    'exchanged': (
+        ('w/a/x', 'w/b/y'), lambda top, tree: exchanged(top, ('w/a', 'w/b'))),
+    'exchanged across directories, twice': (
+        ('w/p/a/x', 'w/q/b'),
+        lambda top, tree: exchanged(top, ('w/p/a', 'w/q/b'), ('w/p', 'w/q/b'))),
+    'exchanged with a new directory': (
+        ('w/a/x',),
+        lambda top, tree: (makedirs(top, 'w/b/in'), exchanged(top, ('w/a', 'w/b')))),
+    'moved out and back': (
+        ('w/a/x', 'out'), lambda top, tree: renames(top, ('w/a', 'out/a'),
+                                                    ('out/a', 'w/a'))),
+    'renamed over an empty directory, then renamed again': (
+        ('w/a/x', 'w/b'), lambda top, tree: renames(top, ('w/a', 'w/b'),
+                                                     ('w/b', 'w/z'))),
+    'made, renamed, its name made again': (
+        ('w',),
+        lambda top, tree: (makedirs(top, 'w/n/deep'), renames(top, ('w/n', 'w/m')),
+                           os.mkdir(os.path.join(top, 'w/n')))),
+    'made, then moved into another made': (
+        ('w',), lambda top, tree: (makedirs(top, 'w/a', 'w/b'),
+                                   renames(top, ('w/b', 'w/a/b')))),
+    'a directory replaced by a link to one outside': (
+        ('w/a/x', 'out/target'),
+        lambda top, tree: (shutil.rmtree(os.path.join(top, 'w/a')),
+                           os.symlink(os.path.join(top, 'out/target'),
+                                      os.path.join(top, 'w/a')))),
+}
+
+
+@pytest.mark.parametrize('sequence', sorted(SEQUENCES))
+def test_after_renames_read_late_the_watches_are_the_directories(tmp, sequence):
+    made, act = SEQUENCES[sequence]
+    makedirs(tmp, *made)
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        act(tmp, tree)
+        settle(tree, w)
+        assert_exact(tree, w)
+
+
+def test_exchanges_while_a_reader_waits_leave_the_watches_on_their_directories(tmp):
+    # The reader takes the events as they come: two renames of an exchange (and
+    # the MOVE_SELF that tells which directory moved) may come in two reads.
+    makedirs(tmp, 'w/a/s/x', 'w/b/s/y', 'w/c/s')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE) as tree:
+        stop = []
+
+        def read():
+            while not stop:
+                tree.read(timeout=100)
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            for i in range(200):
+                exchanged(tmp, [('w/a', 'w/b'), ('w/b', 'w/c'), ('w/a/s', 'w/c/s')][i % 3])
+        finally:
+            stop.append(True)
+            reader.join()
+        settle(tree, w)
+        assert_exact(tree, w)
+
+
+def test_a_renamed_and_exchanged_burst_in_a_small_read_piece(tmp, monkeypatch):
+    # Pieces of a few events: a rename's events fall into several reads.
+    import inotify_simple_tree
+    monkeypatch.setattr(inotify_simple_tree, '_PIECE', 64)
+    makedirs(tmp, *('w/d%d/s' % i for i in range(10)))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        for i in range(10):
+            renames(tmp, ('w/d%d' % i, 'w/e%d' % i))
+            if i % 2:
+                exchanged(tmp, ('w/e%d' % i, 'w/e%d/s' % (i - 1)))
+            os.mkdir(os.path.join(w, 'n%d' % i))
+        settle(tree, w)
+        assert_exact(tree, w)
+
+
+@pytest.fixture
+def small_queue():
+    """``small_queue(size)``: instances made meanwhile queue ``size`` events at
+    most (max_queued_events is the machine's; it is put back at once)."""
+    path = '/proc/sys/fs/inotify/max_queued_events'
+    if os.geteuid() != 0:
+        pytest.skip('max_queued_events may be changed by root only')
+
+    def make(size, *args):
+        with open(path) as f:
+            old = f.read()
+        try:
+            with open(path, 'w') as f:
+                f.write('%d\n' % size)
+            return Tree(*args)
+        finally:
+            with open(path, 'w') as f:
+                f.write(old)
+    return make
+
+
+@pytest.mark.parametrize('size,count', [(64, 111), (512, 300)])
+def test_an_overflow_of_a_small_queue_is_said_once_and_the_tree_settles(
+        tmp, small_queue, size, count):
+    makedirs(tmp, *('w/d%03d/sub' % i for i in range(count)))
+    w = os.path.join(tmp, 'w')
+    tree = small_queue(size, w, masks.ALL_EVENTS)
+    with tree:
+        for i in range(size + 10):
+            touch(os.path.join(w, 'f%d' % i))
+        makedirs(tmp, 'w/lost/in')  # in what the overflow lost
+        events = []
+        deadline = time.time() + WAIT
+        while not [event for event in events if event.mask & flags.Q_OVERFLOW]:
+            assert time.time() < deadline
+            events += tree.read(timeout=WAIT * 1000)
+        events += settle(tree, w)
+        assert [event.path for event in events if event.mask & flags.Q_OVERFLOW] \
+            == ['']
+        assert os.path.join(w, 'lost', 'in') in [event.path for event in events]
+        made = [w] + [os.path.join(w, 'd%03d' % i) + sub for i in range(count)
+                      for sub in ('', '/sub')] + [w + '/lost', w + '/lost/in']
+        assert_exact(tree, w, inodes(made), batch=size // 8)
+
+
+def test_a_top_moved_away_is_followed_where_it_went_after_an_overflow(tmp):
+    makedirs(tmp, 'w/a')
+    w, moved = os.path.join(tmp, 'w'), os.path.join(tmp, 'moved')
+    with Tree(w, flags.CREATE) as tree:
+        os.rename(w, moved)
+        overflow(moved, queue_size())
+        os.mkdir(os.path.join(moved, 'lost'))
+        events = []
+        deadline = time.time() + WAIT
+        while not [event for event in events if event.mask & flags.Q_OVERFLOW]:
+            assert time.time() < deadline
+            events += tree.read(timeout=WAIT * 1000)
+        touch(os.path.join(moved, 'fence'))
+        while os.path.join(w, 'fence') not in [event.path for event in events]:
+            assert time.time() < deadline
+            events += tree.read(timeout=WAIT * 1000)
+        # Its events keep the path it was given, as inotifywait keeps it.
+        assert [event.path for event in events[-3:]] == [
+            '', os.path.join(w, 'lost'), os.path.join(w, 'fence')]
+        os.mkdir(os.path.join(moved, 'new'))
+        touch(os.path.join(moved, 'new', 'f'))
+        deadline = time.time() + WAIT
+        while os.path.join(w, 'new', 'f') not in [event.path for event in events]:
+            assert time.time() < deadline
+            events += tree.read(timeout=WAIT * 1000)
+        assert sorted(tree.watches().values()) == [
+            w + '/', w + '/a/', w + '/lost/', w + '/new/']
+
+
+def test_a_top_gone_in_an_overflow_is_said(tmp):
+    makedirs(tmp, 'w/a')
+    w = os.path.join(tmp, 'w')
+    errors = []
+    with Tree(w, flags.CREATE, onerror=errors.append) as tree:
+        overflow(w, queue_size())
+        shutil.rmtree(w)
+        deadline = time.time() + WAIT
+        while not errors:
+            assert time.time() < deadline
+            tree.read(timeout=100)
+        assert [(e.errno, e.filename) for e in errors] == [(errno.ENOENT, w)]
+        assert tree.watches() == {}
+
+
+def test_a_top_moved_to_another_directory_says_that_new_directories_cannot_be_watched(
+        tmp):
+    makedirs(tmp, 'w', 'elsewhere')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE) as tree:
+        os.rename(w, os.path.join(tmp, 'elsewhere', 'w'))
+        os.mkdir(os.path.join(tmp, 'elsewhere', 'w', 'new'))
+        with pytest.raises(OSError) as error:
+            tree.read(timeout=WAIT * 1000)
+        assert error.value.errno == errno.ENOENT
+        assert error.value.filename == os.path.join(w, 'new')
+        assert 'moved away' in str(error.value)
+        assert [event.path for event in tree.read(timeout=0)] == [
+            os.path.join(w, 'new')]
+
+
+def test_watch_that_meets_the_watch_limit_leaves_nothing_watched(tmp):
+    for i in range(6):
+        makedirs(tmp, 'big/%d/sub' % i)
+    makedirs(tmp, 'w')
+
+    def watch():
+        tree = Tree(os.path.join(tmp, 'w'))
+        try:
+            tree.watch(os.path.join(tmp, 'big'))
+        except OSError as e:
+            return e.errno, tree.watches(), len(kernel_watches(tree.fileno()))
+        finally:
+            tree.close()
+    code, watches, held = in_user_namespace(watch, max_inotify_watches=6)
+    assert code == errno.ENOSPC
+    assert list(watches.values()) == [os.path.join(tmp, 'w') + '/'] and held == 1
+
+
+def test_a_new_directory_below_a_path_longer_than_path_max_is_watched(tmp):
+    w = os.path.join(tmp, 'w')
+    os.mkdir(w)
+    with Tree(w, flags.CREATE) as tree:
+        fd = os.open(w, os.O_RDONLY)
+        try:
+            for _ in range(25):  # 25 x 201 bytes: past PATH_MAX (4,096)
+                os.mkdir('/proc/self/fd/%d/%s' % (fd, 'x' * 200))
+                deeper = os.open('/proc/self/fd/%d/%s' % (fd, 'x' * 200),
+                                 os.O_RDONLY)
+                os.close(fd)
+                fd = deeper
+            os.mkdir('/proc/self/fd/%d/new' % fd)
+            touch('/proc/self/fd/%d/new/f' % fd)
+        finally:
+            os.close(fd)
+        deep = w + ('/' + 'x' * 200) * 25
+        events = []
+        deadline = time.time() + WAIT
+        while deep + '/new/f' not in [event.path for event in events]:
+            assert time.time() < deadline, events[-3:]
+            events += tree.read(timeout=WAIT * 1000)
+        assert len(tree.watches()) == 27 and deep + '/new/' in tree.watches().values()
+
+
+# The same sequences, beside the command line's -m -r.
+
+COMMAND_LINE = [
+    'a tree moved in, then its parent renamed',
+    'one name taken in turn by two directories',
+    'two swaps, read between two steps of the second',
+    'renamed, moved out, its name made again']
+
+
+@pytest.mark.parametrize('sequence', COMMAND_LINE)
+def test_after_renames_read_late_the_command_line_reports_where_things_are(
+        tmp, sequence):
+    from test_cli_ours import Ours
+    made, act = SEQUENCES[sequence]
+    makedirs(tmp, *made)
+    w = os.path.join(tmp, 'w')
+    command = Ours(tmp, ['-m', '-r', '-e', 'create', 'w'],
+                   watches=len(directories(w)))
+    command.program.process.send_signal(signal.SIGSTOP)
+    act(tmp, None)
+    command.program.process.send_signal(signal.SIGCONT)
+    command.wait_for_watches(len(directories(w)))
+    probes = []
+    for directory in directories(w):
+        probes.append(os.path.relpath(directory, tmp) + '/ CREATE probe')
+        touch(os.path.join(directory, 'probe'))
+    for directory in directories(os.path.join(tmp, 'out')) if os.path.isdir(
+            os.path.join(tmp, 'out')) else ():
+        touch(os.path.join(directory, 'secret'))
+    lines = command.lines()
+    assert sorted(line for line in lines if line.endswith(' probe')) == \
+        sorted(probes)
+    assert [line for line in lines if not line.startswith('w/')] == []
