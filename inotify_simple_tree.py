@@ -81,8 +81,8 @@ _BATCH = 4096  # events handled, at most, for one read()
 # burst goes through memory (and the processor's cache) a piece at a time, and the
 # first events are handled while the others wait in the kernel.
 _PIECE = 32768
-# Paths are opened a piece of this many characters at a time when they are longer
-# than PATH_MAX (4096 bytes; a character is 4 bytes in UTF-8 at most).
+# A path longer than PATH_MAX (4096 bytes) is opened a piece of this many characters
+# at a time (a character is 4 bytes in UTF-8 at most).
 _PATH_PIECE = 1000
 # How far after a directory's MOVED_FROM its MOVE_SELF is looked for, at most: the
 # kernel queues it within the same rename.
@@ -701,9 +701,11 @@ class _Walker(object):
         following a link there: in pieces where the path is longer than
         PATH_MAX."""
         sep = self.names.sep
-        path = top + sep.join(names)
-        if len(path) < _PATH_PIECE or not _PROC:
-            return os.open(path, _O_DIR | _O_NOFOLLOW)
+        try:
+            return os.open(top + sep.join(names), _O_DIR | _O_NOFOLLOW)
+        except OSError as e:
+            if e.errno != errno.ENAMETOOLONG or not _PROC:
+                raise
         fd = os.open(top, _O_DIR)
         try:
             while names:
@@ -767,9 +769,7 @@ class _Walker(object):
 
 
 class _Follower(object):
-    """The kernel's events applied to the names of a tree, in order; the
-    directories that came looked for once they all are; the trees walked again
-    after an overflow.
+    """The kernel's events applied to the names of a tree, in order.
 
     A directory's MOVED_FROM and MOVED_TO are matched by their cookie. Where the
     names have several directories under the name it left (one was renamed over
@@ -1461,21 +1461,30 @@ class Tree(object):
         """Handle at once the events at the head of the queue (``room`` at most)
         that change no name, of watches the tree knows; how many there were.
         Each field is taken as a column and every step is a builtin's, so that
-        no Python code runs per event."""
+        no Python code runs per event. The run is looked for in a window that
+        grows fourfold, so that finding it costs what it holds."""
         todo, paths = self._todo, self._names.paths
-        events = list(todo) if len(todo) <= room else list(islice(todo, room))
-        wds, bits, cookies, names = zip(*events)
-        try:
-            if reduce(or_, set(bits)) & _FOLLOWED:
-                raise KeyError
-            directories = list(map(paths.__getitem__, wds))
-        except KeyError:  # up to the first that may change a name, or is unknown
-            first = next(at for at, event in enumerate(events)
-                         if event[1] & _FOLLOWED or self._known(event[0]) is None)
-            if not first:
-                return 0
-            wds, bits, cookies, names = zip(*events[:first])
-            directories = list(map(paths.__getitem__, wds))
+        if todo[0][1] & _FOLLOWED:
+            return 0
+        size = 16
+        while True:
+            events = list(islice(todo, min(size, room)))
+            wds, bits, cookies, names = zip(*events)
+            try:
+                if reduce(or_, set(bits)) & _FOLLOWED:
+                    raise KeyError
+                directories = list(map(paths.__getitem__, wds))
+            except KeyError:  # up to the first that may change a name, or is unknown
+                first = next(at for at, event in enumerate(events)
+                             if event[1] & _FOLLOWED or self._known(event[0]) is None)
+                if not first:
+                    return 0
+                wds, bits, cookies, names = zip(*events[:first])
+                directories = list(map(paths.__getitem__, wds))
+                break
+            if len(events) == len(todo) or size >= room:
+                break
+            size *= 4
         self._made(wds, bits, cookies, names, directories)
         if len(wds) == len(todo):
             todo.clear()

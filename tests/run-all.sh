@@ -52,23 +52,24 @@ case $jobs in ''|*[!0-9]*|0) usage ;; esac
 
 # label, where it comes from first (pyenv, the host, or the chroot: sid), and what the
 # tests need there, pinned (old interpreters' pips pick releases they cannot run):
-# the recipes' trio and the stub's mypy where they install, mypy pinned on 3.13 and
-# on 3.14 unpinned, the newest when the environment is made, as a user would get.
+# the recipes' trio, the stub's mypy and the churn's Hypothesis where they install,
+# mypy pinned on 3.13 and on 3.14 unpinned, the newest when the environment is
+# made, as a user would get.
 table() {
     cat <<'EOF'
 python2.7  pyenv pytest==4.6.11 enum34==1.1.10
-python3.6  pyenv pytest==7.0.1
-python3.7  pyenv pytest==7.4.4
-python3.8  pyenv pytest==8.3.5 trio==0.27.0
-python3.9  pyenv pytest==8.4.2 trio==0.27.0
-python3.10 pyenv pytest==9.0.3 trio==0.27.0
-python3.11 pyenv pytest==9.0.3 trio==0.27.0
-python3.12 pyenv pytest==9.0.3 trio==0.27.0
-python3.13 pyenv pytest==9.0.3 trio==0.27.0 mypy==1.15.0
-pypy3.9    host  pytest==8.4.2 trio==0.27.0
-python3.14 sid   pytest==9.2.0 trio==0.35.0 mypy
-python3.15 sid   pytest==9.2.0 trio==0.35.0
-pypy3.11   sid   pytest==9.2.0 trio==0.35.0
+python3.6  pyenv pytest==7.0.1 hypothesis==6.31.6
+python3.7  pyenv pytest==7.4.4 hypothesis==6.79.4
+python3.8  pyenv pytest==8.3.5 trio==0.27.0 hypothesis==6.113.0
+python3.9  pyenv pytest==8.4.2 trio==0.27.0 hypothesis==6.141.1
+python3.10 pyenv pytest==9.0.3 trio==0.27.0 hypothesis==6.155.2
+python3.11 pyenv pytest==9.0.3 trio==0.27.0 hypothesis==6.155.2
+python3.12 pyenv pytest==9.0.3 trio==0.27.0 hypothesis==6.155.2
+python3.13 pyenv pytest==9.0.3 trio==0.27.0 mypy==1.15.0 hypothesis==6.155.2
+pypy3.9    host  pytest==8.4.2 trio==0.27.0 hypothesis==6.141.1
+python3.14 sid   pytest==9.2.0 trio==0.35.0 mypy hypothesis==6.155.2
+python3.15 sid   pytest==9.2.0 trio==0.35.0 hypothesis==6.155.2
+pypy3.11   sid   pytest==9.2.0 trio==0.35.0 hypothesis==6.155.2
 EOF
 }
 
