@@ -17,6 +17,7 @@ from collections import namedtuple
 from enum import Enum
 from enum import IntEnum
 from io import FileIO
+from io import UnsupportedOperation
 from itertools import repeat
 from operator import index
 
@@ -93,6 +94,7 @@ _MAX_POLL = 2 ** 31 - 1  # poll()'s longest timeout, in ms; longer waits poll ag
 _CLOSE_WAIT = 1.0  # seconds close() waits for readers to leave, at most
 _INFINITY = float('inf')
 _CLOSED = 'I/O operation on closed file'  # FileIO's ValueError
+_NO_LINES = '%s(): an INotify gives events, not lines: read() them, or iterate'
 # The limits that ENOSPC from inotify_add_watch() and EMFILE from inotify_init1()
 # may mean: the system's, and the one of the user namespace the process is in.
 _WATCHES = ('fs.inotify.max_user_watches', 'user.max_inotify_watches')
@@ -512,6 +514,30 @@ class INotify(FileIO):
                 pass
             if self.__closing and not process.users:
                 self.__release()
+
+    def __iter__(self):
+        """The events as they arrive: each :meth:`read` waits for some. The loop
+        ends once the instance is closed, from any thread."""
+        while True:
+            try:
+                events = self.read()  # [] when closed while it waits
+            except ValueError:  # closed: without arguments, read() raises no other
+                return
+            for event in events:
+                yield event
+
+    def readline(self, size=-1):
+        """Refused, as :meth:`readlines` and :meth:`readall` are, reading nothing:
+        inotify gives events, not lines (:meth:`read` them, or iterate).
+        ``readinto()`` is ``io.FileIO``'s: the kernel's bytes, for
+        :func:`parse_events`."""
+        raise UnsupportedOperation(_NO_LINES % 'readline')
+
+    def readlines(self, hint=-1):
+        raise UnsupportedOperation(_NO_LINES % 'readlines')
+
+    def readall(self):
+        raise UnsupportedOperation(_NO_LINES % 'readall')
 
     def _readall(self):
         """All the bytes queued, sized with ``FIONREAD``; b'' when none. A subclass

@@ -1332,6 +1332,9 @@ class Tree(object):
     def __exit__(self, *exc_info):
         self.close()
 
+    # The events as they arrive, until the tree is closed: as INotify's are.
+    __iter__ = vars(INotify)['__iter__']
+
     def __repr__(self):
         return '<%s %s, %d watches>' % (type(self).__name__, 'closed' if self.closed
                                         else 'fd=%d' % self.fileno(),

@@ -1,6 +1,6 @@
 import os
-from typing import (Any, AnyStr, Callable, Dict, Generic, List, NamedTuple, Optional,
-                    SupportsIndex, Type, TypeVar, overload)
+from typing import (Any, AnyStr, Callable, Dict, Generic, Iterator, List, NamedTuple,
+                    Optional, SupportsIndex, Type, TypeVar, overload)
 
 __all__ = ['Tree', 'TreeEvent']
 
@@ -42,3 +42,4 @@ class Tree(Generic[AnyStr]):
     def read(
         self, timeout: Optional[float] = ..., read_delay: Optional[float] = ...
     ) -> List[TreeEvent[AnyStr]]: ...
+    def __iter__(self) -> Iterator[TreeEvent[AnyStr]]: ...

@@ -39,6 +39,8 @@ with INotify() as inotify:
         assert_type(flags.from_mask(event.mask), List[flags])
     assert_type(parse_events(os.read(inotify.fd, 4096)), List[Event])
     inotify.rm_watch(wd)
+    for each in inotify:
+        assert_type(each, Event)
 '''
 
 # A tree's paths are of the type of its top: str, bytes, or an os.PathLike's.
@@ -58,6 +60,8 @@ with Tree('/tmp', flags.CREATE, exclude=lambda path: path.endswith('.git')) as t
     assert_type(tree.watch('/var/tmp', recursive=False), int)
     assert_type(tree.watches(), Dict[int, str])
     assert_type(tree.fileno(), int)
+    for each in tree:
+        assert_type(each, TreeEvent[str])
 with Tree(b'/tmp', masks.ALL_EVENTS, onerror=print) as in_bytes:
     assert_type(in_bytes.read()[0].name, bytes)
     assert_type(in_bytes.watches(), Dict[int, bytes])
