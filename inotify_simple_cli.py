@@ -16,6 +16,7 @@ import signal
 import sys
 from operator import itemgetter
 
+from inotify_simple import __version__
 from inotify_simple import flags
 from inotify_simple import masks
 from inotify_simple_tree import Tree
@@ -73,7 +74,8 @@ _EVENTS = dict((name.lower(), bit) for bit, name in _EVENT_NAMES)
 _EVENTS.update({b'move': _MOVE, b'all_events': _ALL_EVENTS})
 
 # getopt_long's tables, as inotifywait 3.22 has them: the short options, and the
-# long ones in its order (which ambiguity messages follow), plus our --json.
+# long ones in its order (which ambiguity messages follow), plus our --json and
+# --version.
 _SHORT = {b'm': 'monitor', b'r': 'recursive', b'h': 'help', b'c': 'csv',
           b'd': 'daemon', b's': 'syslog', b'P': 'no-dereference', b'q': 'quiet',
           b't': 'timeout', b'f': 'filename', b'o': 'outfile', b'e': 'event',
@@ -81,7 +83,7 @@ _SHORT = {b'm': 'monitor', b'r': 'recursive', b'h': 'help', b'c': 'csv',
 _LONG = ['help', 'event', 'monitor', 'quiet', 'timeout', 'filename', 'recursive',
          'inotify', 'fanotify', 'filesystem', 'csv', 'daemon', 'syslog',
          'no-dereference', 'format', 'no-newline', 'timefmt', 'fromfile', 'outfile',
-         'exclude', 'excludei', 'include', 'includei', 'json']
+         'exclude', 'excludei', 'include', 'includei', 'json', 'version']
 _WITH_VALUE = set(['event', 'timeout', 'format', 'timefmt', 'fromfile', 'outfile',
                    'exclude', 'excludei', 'include', 'includei'])
 
@@ -91,6 +93,7 @@ _MAX_STRLEN = 4096  # inotifywait's longest format and CSV field
 _LONG_INT = re.compile(br'[ \t\n\v\f\r]*([+-]?[0-9]+)\Z')
 
 _HELP = """\
+%(prog)s %(version)s
 Usage: %(prog)s [ options ] file1 [ file2 ] [ ... ]
 
 Watch files and directories with inotify and print one line per event: the watched
@@ -134,6 +137,7 @@ Options:
   --include RE           skip the events whose path does not match RE
   --includei RE          the same, ignoring case
   --json                 print one JSON object per event (ours, not inotifywait's)
+  --version              print the name and version, and exit (ours too)
 
 Events: access, modify, attrib, close_write, close_nowrite, close (both), open,
 moved_from, moved_to, move (both), move_self, create, delete, delete_self,
@@ -413,8 +417,11 @@ class _Options(object):
     def option(self, option, value):
         """Take one option; an exit status if it ends the command."""
         if option == 'help':
-            _stdout(_HELP % {'prog': _PROGRAM})
+            _stdout(_HELP % {'prog': _PROGRAM, 'version': __version__})
             return 1
+        if option == 'version':  # ours, as --json is
+            _stdout('%s %s\n' % (_PROGRAM, __version__))
+            return 0
         if option in ('monitor', 'csv', 'syslog', 'no-dereference', 'no-newline',
                       'json'):
             setattr(self, option.replace('-', '_'), True)

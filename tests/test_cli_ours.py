@@ -272,6 +272,15 @@ def test_the_watch_limit_met_after_an_overflow_is_reported(tmp):
 
 # The command itself
 
+def test_help_opens_with_its_name_and_version_and_version_says_them(tmp):
+    import inotify_simple
+    name = b'inotify_simple ' + inotify_simple.__version__.encode()
+    status, out, err = run_command(OURS + ['--help'], env=python_env())
+    assert (status, out.split(b'\n')[0], err) == (1, name, b'')
+    assert run_command(OURS + ['--version'], env=python_env()) == (
+        0, name + b'\n', b'')
+
+
 def test_it_runs_as_python_m_inotify_simple_and_as_its_module(tmp):
     for argv in (OURS, [sys.executable, '-m', 'inotify_simple_cli']):
         assert Ours(tmp, ['-t', '1', '.'], argv=argv).finish('exit') == (
