@@ -9,11 +9,13 @@
 #                                (bench/cli.py), docs/cli-performance-table.rst;
 #                                for big trees (bench/tree.py),
 #                                docs/tree-performance-table.rst and
-#                                docs/_static/trees.png
+#                                docs/_static/trees.png, and for renames and
+#                                new directories in them (bench/renames.py, on
+#                                3.11), docs/tree-renames-table.rst
 #   bash bench/run.sh --quick    tiny sizes, one interpreter, writes nothing in the
 #                                docs: a smoke test (CI runs it)
-#   bash bench/run.sh trees      bench/tree.py alone, on every interpreter: its
-#                                table and plot
+#   bash bench/run.sh trees      bench/tree.py alone, on every interpreter, and
+#                                bench/renames.py on 3.11: their tables and plot
 #
 # Draining 100,000 events needs /proc/sys/fs/inotify/max_queued_events raised,
 # which needs root; without it that size is skipped.
@@ -58,7 +60,11 @@ prepare() {
 run() {  # run LABEL PYTHON
     local label=$1 python=$2 env=bench/.venv-$1 out
     prepare "$label" "$python"
-    [ -n "$only" ] && { run_bench tree "$label" "$python"; return; }
+    if [ -n "$only" ]; then
+        run_bench tree "$label" "$python"
+        if [ "$label" = 3.11 ]; then run_bench renames "$label" "$python"; fi
+        return 0
+    fi
     out=$results/$label.json
     if [ "$label" = 2.7 ]; then
         PYTHONPATH="$env/lib" "$python" bench/bench.py $quick --upstream \
@@ -70,6 +76,11 @@ run() {  # run LABEL PYTHON
     # the command line beside inotifywait, on a burst and on a big tree
     run_bench cli "$label" "$python"
     run_bench tree "$label" "$python"
+    # renames and new directories in trees of up to 100,000 directories: long,
+    # on one interpreter
+    if [ -n "$quick" ] || [ "$label" = 3.11 ]; then
+        run_bench renames "$label" "$python"
+    fi
 }
 
 run_bench() {  # run_bench NAME LABEL PYTHON: bench/NAME.py, into results/NAME-LABEL
@@ -108,4 +119,6 @@ if [ -z "$only" ]; then
 fi
 bench/.venv-3.11/bin/python bench/tree.py --rst docs/tree-performance-table.rst \
     --tables $(ls "$results"/tree-*.json)
+bench/.venv-3.11/bin/python bench/renames.py --rst docs/tree-renames-table.rst \
+    --tables "$results"/renames-3.11.json
 bench/.venv-3.11/bin/python bench/plot.py --trees $(ls "$results"/tree-*.json)

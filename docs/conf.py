@@ -17,6 +17,7 @@ napoleon_numpy_docstring = False
 
 # the tables are included by performance.rst and cli.rst, not pages of their own
 exclude_patterns = ['_build', 'performance-table.rst', 'cli-performance-table.rst',
+                    'tree-performance-table.rst', 'tree-renames-table.rst',
                     'recipes']
 html_theme = 'alabaster'
 html_static_path = ['_static']
