@@ -961,6 +961,7 @@ class _Finder(object):
         self.follower = tree._follower
         self.retried = set()  # placeholders looked for again once events came
         self.caught_up = False  # the queue was read whole since the last search
+        self.later = []  # what walks found, to report once the queue is applied
 
     def top(self, path, recursive):
         """Watch ``path``: as a tree, walked (all or nothing); or alone."""
@@ -985,13 +986,13 @@ class _Finder(object):
                 if wd in names:  # a directory of the trees already
                     os.close(fd)
                     return wd
+                names.add(wd, None, path)
+                walk.added.append(wd)
                 walker.tops[wd] = _Top(path, fd)
             except BaseException as e:
                 os.close(fd)
                 raise _named(e, path[:-1])
             tree._alone.pop(wd, None)
-            names.add(wd, None, path)
-            walk.added.append(wd)
             walker.walk(fd, wd, path, walker.tops[wd].opened, walk, True)
         except BaseException:
             for wd in reversed(walk.added):  # all or nothing
@@ -1023,6 +1024,8 @@ class _Finder(object):
         looked for where the names say they are. Whether there was anything to
         do."""
         names = self.names
+        while self.later:
+            self.report(_Walk(report=self.later.pop(0)))
         if not self.follower.new and not self.follower.moving and not names.astray:
             return False
         if not self.caught_up:  # what the kernel has queued since, first
@@ -1168,14 +1171,24 @@ class _Finder(object):
         self.report(walk)
 
     def report(self, walk):
-        """What ``walk`` found, as CREATE events at the paths the names give now."""
-        found = [(wd, mask, name) for wd, mask, name in walk.report or ()
+        """What ``walk`` found, as CREATE events at the paths the names give now;
+        or, if a directory it read (or one above it) was renamed meanwhile, once
+        the events queued since are applied: the listing may show what came after
+        the rename."""
+        if not walk.report:
+            return
+        renamed = set(wd for wd, mask, _, _ in self.tree._todo if mask & _MOVE_SELF)
+        if renamed and [wd for wd in set(wd for wd, _, _ in walk.report)
+                        if [top for top in renamed if self.names.holds(top, wd)]]:
+            self.later.append(walk.report)
+            return
+        found = [(wd, mask, name) for wd, mask, name in walk.report
                  if self.tree._known(wd) is not None]
         if found:
             wds, bits, names = zip(*found)
             paths = self.names.paths
             self.tree._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
-                       encoded=True)
+                            encoded=True)
 
     def drain(self, walk):
         """Queue what the kernel has queued, all of it, but what ``walk`` (if any)
@@ -1294,6 +1307,7 @@ class Tree(object):
         self._ready = deque()  # TreeEvents handled, to return
         self._errors = []   # to raise from read(), without onerror
         self._returned = 0  # events returned by read(), ever
+        self._window = 16   # how many events _run() looks at first
         self._overflow_at = None  # _returned + len(_ready) at the last Q_OVERFLOW
         self._lock = threading.Lock()  # held by the thread that handles events
         self._inside = set()  # the threads in read() or watch()
@@ -1469,26 +1483,30 @@ class Tree(object):
         todo, paths = self._todo, self._names.paths
         if todo[0][1] & _FOLLOWED:
             return 0
-        size = 16
+        size = self._window  # as far as the last run went
         while True:
             events = list(islice(todo, min(size, room)))
             wds, bits, cookies, names = zip(*events)
+            kinds = set(bits)
             try:
-                if reduce(or_, set(bits)) & _FOLLOWED:
+                if reduce(or_, kinds) & _FOLLOWED:
                     raise KeyError
                 directories = list(map(paths.__getitem__, wds))
             except KeyError:  # up to the first that may change a name, or is unknown
                 first = next(at for at, event in enumerate(events)
                              if event[1] & _FOLLOWED or self._known(event[0]) is None)
+                self._window = 16
                 if not first:
                     return 0
                 wds, bits, cookies, names = zip(*events[:first])
+                kinds = set(bits)
                 directories = list(map(paths.__getitem__, wds))
                 break
+            self._window = size
             if len(events) == len(todo) or size >= room:
                 break
             size *= 4
-        self._made(wds, bits, cookies, names, directories)
+        self._made(wds, bits, cookies, names, directories, kinds=kinds)
         if len(wds) == len(todo):
             todo.clear()
         else:
@@ -1524,15 +1542,17 @@ class Tree(object):
         elif mask & _IGNORED:  # of a watch alone
             del self._alone[wd], self._names.paths[wd]
 
-    def _made(self, wds, bits, cookies, names, directories, encoded=False):
-        """The TreeEvents of events given as columns (masks as ``bits``), those
-        asked for, into ``_ready``: the one way events are made."""
+    def _made(self, wds, bits, cookies, names, directories, encoded=False,
+              kinds=None):
+        """The TreeEvents of events given as columns (masks as ``bits``; ``kinds``,
+        the set of them, if known), those asked for, into ``_ready``: the one way
+        events are made."""
         if self._encode and not encoded:
             names = _encoded(names)
         made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
             wds, bits, cookies, names, map(add, directories, names)))
         wanted = self._wanted.__and__
-        self._ready.extend(made if all(map(wanted, set(bits))) else
+        self._ready.extend(made if all(map(wanted, kinds or set(bits))) else
                            compress(made, map(wanted, bits)))
 
     def _known(self, wd):

@@ -339,8 +339,7 @@ def race(tmp, code):
 def test_a_new_directory_is_read_only_as_the_directory_watched(tmp, newcomer):
     # Between the watch of a new directory and its reading, it is renamed, and
     # another directory, or a link to one outside the tree, takes its name: its
-    # file is reported once, at the path the tree had for it then (its rename
-    # comes after); the newcomer as new, a link unfollowed.
+    # file is reported once, where it went; the newcomer as new, a link unfollowed.
     lines = race(tmp, '''
 entries = tree._Walker.entries
 def swapping_entries(self, fd, all_entries):
@@ -351,7 +350,7 @@ def swapping_entries(self, fd, all_entries):
 tree._Walker.entries = swapping_entries
 ''' % LINK_OR_DIRECTORY[newcomer])
     assert lines == sorted(['w/ MOVED_TO,ISDIR d', 'w/ MOVED_TO,ISDIR e',
-                            'w/d/ CREATE f', 'w/e/ CREATE late'] + (
+                            'w/e/ CREATE f', 'w/e/ CREATE late'] + (
         ['w/ CREATE,ISDIR d', 'w/d/ CREATE g'] if newcomer == 'a directory'
         else ['w/ CREATE d']))
 
