@@ -272,7 +272,7 @@ def table(results):
                 row = [case if name == key else '', '%s (%s)' % (name, unit)]
                 for label in labels:
                     value = cases[case].get(label, {}).get(name)
-                    row.append('-' if value is None else '%.1f' % (value * 1e6)
+                    row.append('n/a' if value is None else '%.1f' % (value * 1e6)
                                if name == key else '%.2f' % value)
                 rows.append(row)
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
