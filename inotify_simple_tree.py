@@ -45,10 +45,12 @@ __all__ = ['Tree', 'TreeEvent']
 _ACCESS, _OPEN = int(flags.ACCESS), int(flags.OPEN)
 _CLOSE_NOWRITE = int(flags.CLOSE_NOWRITE)
 _MOVED_FROM, _MOVED_TO = int(flags.MOVED_FROM), int(flags.MOVED_TO)
-_CREATE, _DELETE, _MOVE_SELF = int(flags.CREATE), int(flags.DELETE), int(flags.MOVE_SELF)
+_CREATE, _DELETE = int(flags.CREATE), int(flags.DELETE)
+_MOVE_SELF = int(flags.MOVE_SELF)
 _UNMOUNT, _Q_OVERFLOW = int(flags.UNMOUNT), int(flags.Q_OVERFLOW)
 _IGNORED, _ISDIR = int(flags.IGNORED), int(flags.ISDIR)
 _ONLYDIR, _EXCL_UNLINK = int(flags.ONLYDIR), int(flags.EXCL_UNLINK)
+_DONT_FOLLOW = int(flags.DONT_FOLLOW)
 _MASK_ADD, _ONESHOT = int(flags.MASK_ADD), int(flags.ONESHOT)
 _MASK_CREATE = int(flags.MASK_CREATE)
 _ALL_EVENTS = int(masks.ALL_EVENTS)
@@ -149,13 +151,12 @@ def _named(error, path):
     return OSError(error.errno, error.strerror, path)
 
 
-def _leaf(fd, devices):
-    """Whether the directory open as ``fd`` holds no directory, as its links tell
-    (its entry and its '.': two, on the filesystems that count them so; a
-    directory in it adds one, its '..'), so that it need not be listed when only
+def _leaf(status, devices):
+    """Whether the directory whose fstat() is ``status`` holds no directory, as its
+    links tell (its entry and its '.': two, on the filesystems that count them so;
+    a directory in it adds one, its '..'), so that it need not be listed when only
     its directories are looked for. Asked once it is watched, it misses none made
     since it was opened."""
-    status = os.fstat(fd)
     if status.st_nlink != 2:
         return False
     counted = devices.get(status.st_dev)
@@ -308,6 +309,7 @@ class _Names(object):
         self.detach(wd)
         del self.parent[wd], self.name[wd]
         self.kids.pop(wd, None)
+        self.astray.discard(wd)
         self.changed()
 
     def changed(self):
@@ -503,7 +505,7 @@ class _Walker(object):
         close ``fd``. What is found in a new directory is added to
         ``walk.report``, each entry followed by what it holds."""
         try:
-            frames = [self._frame(fd, wd, path, opened, walk, new)]
+            frames = [self._frame(fd, wd, path, opened, walk, new, os.fstat(fd))]
         except BaseException:
             os.close(fd)
             raise
@@ -532,7 +534,7 @@ class _Walker(object):
                         if child_new is not None:
                             frames.append(self._frame(fd, child_wd, child,
                                                       opened + name + sep, walk,
-                                                      child_new))
+                                                      child_new, os.fstat(fd)))
                     except BaseException as e:  # ValueError too: closed meanwhile
                         os.close(fd)
                         raise _named(e, child[:-1])
@@ -575,11 +577,12 @@ class _Walker(object):
         walk.seen.add(wd)
         return False
 
-    def _frame(self, fd, wd, path, opened, walk, new):
-        """List a directory just watched: ``[fd, wd, path, opened, entries, new]``."""
+    def _frame(self, fd, wd, path, opened, walk, new, status):
+        """List a directory just watched (``status``: its fstat()):
+        ``[fd, wd, path, opened, entries, new]``."""
         reported = new and walk.report is not None
         try:
-            entries = [] if not reported and _leaf(fd, walk.devices) else \
+            entries = [] if not reported and _leaf(status, walk.devices) else \
                 self.entries(fd, reported)
         except OSError as e:
             raise _named(e, path[:-1])
@@ -659,6 +662,24 @@ class _Walker(object):
             found.sort()
         return found
 
+    def named(self, wd, parent, name):
+        """Whether ``name`` in ``parent`` (where the names say it is) is still
+        directory ``wd``, as the watch its path gives tells (True where that
+        cannot be told)."""
+        top, below = self.names.top_of(parent)
+        if self.tops[top].opened is None:
+            return True
+        below.append(name)
+        path = self.tops[top].opened + self.names.sep.join(below)
+        try:
+            here = self.inotify.add_watch(path, self.tree._quiet | _MASK_ADD |
+                                          _DONT_FOLLOW)
+        except OSError as e:
+            return e.errno == errno.ENAMETOOLONG
+        if here != wd:
+            self.tree._follower.unwatch_stray(here)
+        return here == wd
+
     def open_in(self, parent, name):
         """Directory ``name`` in directory ``parent`` of the names, opened where
         the names say it is, without following a link: its descriptor and the
@@ -685,9 +706,9 @@ class _Walker(object):
         try:  # a rename above it may have led elsewhere: its parent must be parent
             here = self.inotify.add_watch(b'/proc/self/fd/%d/..' % fd,
                                           self.tree._quiet | _MASK_ADD)
-        except OSError as e:
+        except BaseException as e:  # ValueError too: closed meanwhile
             os.close(fd)
-            if e.errno in (errno.ENOENT, errno.EACCES):
+            if isinstance(e, OSError) and e.errno in (errno.ENOENT, errno.EACCES):
                 return None
             raise
         if here == parent:
@@ -733,7 +754,11 @@ class _Walker(object):
             except OSError:
                 fd = None
             if fd is not None:
-                here = self.watch(fd)
+                try:
+                    here = self.watch(fd)
+                except BaseException:
+                    os.close(fd)
+                    raise
                 if here == wd:
                     return fd
                 self.tree._follower.unwatch_stray(here)
@@ -787,6 +812,10 @@ class _Follower(object):
         self.new = deque()    # placeholders of the directories to look for
         self.moving = {}      # cookie -> the directory of a MOVED_FROM (None: unknown)
         self.leaving = {}     # wd -> the cookie of its MOVED_FROM, until it lands
+        # (parent, name) left by a MOVED_FROM that no MOVED_TO matched: the kernel
+        # merges a MOVED_TO into the one before it if they differ only in cookie
+        # (inotify's event_compare), so another may have come unseen.
+        self.vacated = set()
         self.dead = set()     # wds whose watch the tree removed: their IGNORED is its
         self.held = []        # the events of directories astray, until they are found
 
@@ -820,18 +849,22 @@ class _Follower(object):
 
     def left(self, parent, name, cookie):
         """A directory left ``name`` in ``parent`` by rename ``cookie``: of those the
-        names have there, the one watched whose MOVE_SELF follows, or else the one
-        not watched yet (or one the names do not know)."""
+        names have there, the one watched whose MOVE_SELF follows; or else the one
+        not watched yet, or one watched whose name no longer leads to it (a walk
+        watched it just after it moved: no MOVE_SELF comes); or one the names do
+        not know."""
         there = self.names.at(parent, name)
         watched = [wd for wd in there if wd > 0]
         moved = self.self_move(watched, parent, cookie) if watched else None
-        if moved is None:
-            moved = next((wd for wd in there if wd < 0), None)
-        else:
+        if moved is not None:
             self.leaving[moved] = cookie
+        else:  # none of those watched, or one watched once it had moved already
+            moved = next((wd for wd in there if wd < 0 or
+                          not self.walker.named(wd, parent, name)), None)
         if moved is not None:  # until its MOVED_TO, it is no name at all
             self.names.detach(moved)
         self.moving[cookie] = moved
+        self.vacated.add((parent, name))
 
     def self_move(self, watched, parent, cookie):
         """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its
@@ -931,20 +964,19 @@ class _Follower(object):
         may show where the others went. Once none is found and nothing else is
         left to look for, the others have left the trees."""
         names = self.names
-        if not names.astray:
-            return
-        found = set(wd for wd in names.astray if wd in names and
-                    names.holder(names.parent[wd], names.name[wd]) == wd)
-        if not found and [wd for wd in self.new if not names.strayed(wd)]:
-            return
-        if found:
-            names.astray -= found
-        else:
-            for wd in list(names.astray):
-                self.drop(wd)
-            names.astray.clear()
-        names.changed()
-        self.tree._todo.extendleft(reversed(self.held))
+        if names.astray:
+            found = set(wd for wd in names.astray if wd in names and
+                        names.holder(names.parent[wd], names.name[wd]) == wd)
+            if not found and [wd for wd in self.new if not names.strayed(wd)]:
+                return
+            if found:
+                names.astray -= found
+            else:
+                for wd in list(names.astray):
+                    self.drop(wd)
+                names.astray.clear()
+            names.changed()
+        self.tree._todo.extendleft(reversed(self.held))  # of those dropped: ignored
         del self.held[:]
 
 
@@ -1038,6 +1070,11 @@ class _Finder(object):
                 self.follower.drop(moved)
         self.follower.moving.clear()
         self.follower.leaving.clear()
+        for parent, name in self.follower.vacated:  # what may have come unseen
+            if parent in names and names.holder(parent, name) is None and \
+                    not self.follower.excluded(parent, name):
+                self.follower.new.append(names.placeholder(parent, name))
+        self.follower.vacated.clear()
         for others in list(names.displaced.values()):
             for wd in [wd for wd in others if wd < 0]:  # renamed over: gone
                 names.forget(wd)
@@ -1100,9 +1137,13 @@ class _Finder(object):
         names had ``wd`` is looked for."""
         names = self.names
         parent, name = names.parent[placeholder], names.name[placeholder]
-        if (names.parent[wd], names.name[wd]) != (parent, name) and \
-                wd not in names.astray:
-            if placeholder not in self.retried:  # its rename may be queued still
+        if wd in names.astray:  # it came back from outside: what it held is new
+            self.follower.drop(wd)
+            self.follower.new.append(placeholder)
+            return
+        if (names.parent[wd], names.name[wd]) != (parent, name):
+            # Its rename may be queued still; a top's never is (it moved).
+            if names.parent[wd] is not None and placeholder not in self.retried:
                 self.retried.add(placeholder)
                 self.follower.new.append(placeholder)
                 return
@@ -1114,7 +1155,8 @@ class _Finder(object):
         if was[0] is None:  # a top, moved into a tree
             del self.walker.tops[wd]
         names.move(wd, parent, name)
-        if was != (parent, name) and was[0] in names and not self.follower.excluded(*was):
+        if was != (parent, name) and was[0] in names and \
+                not self.follower.excluded(*was):
             self.follower.new.append(names.placeholder(*was))
 
     def overflow(self):
@@ -1215,8 +1257,9 @@ class _Finder(object):
         for event in events:
             names = found.get(event.wd)
             if names:
-                name = event.name.encode(_FS_ENCODING, _FS_ERRORS) if self.tree._encode \
-                    else event.name
+                name = event.name
+                if self.tree._encode:
+                    name = name.encode(_FS_ENCODING, _FS_ERRORS)
                 if name in names:
                     names.discard(name)
                     if event.mask & (_CREATE | _MOVED_TO):

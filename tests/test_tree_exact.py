@@ -185,7 +185,8 @@ def test_exchanges_while_a_reader_waits_leave_the_watches_on_their_directories(t
         reader.start()
         try:
             for i in range(200):
-                exchanged(tmp, [('w/a', 'w/b'), ('w/b', 'w/c'), ('w/a/s', 'w/c/s')][i % 3])
+                pairs = [('w/a', 'w/b'), ('w/b', 'w/c'), ('w/a/s', 'w/c/s')]
+                exchanged(tmp, pairs[i % 3])
         finally:
             stop.append(True)
             reader.join()
@@ -390,3 +391,134 @@ def test_after_renames_read_late_the_command_line_reports_where_things_are(
     assert sorted(line for line in lines if line.endswith(' probe')) == \
         sorted(probes)
     assert [line for line in lines if not line.startswith('w/')] == []
+
+
+# Found by attacking it
+
+def test_a_move_in_then_an_exchange_with_that_name_leaves_the_newcomer_watched(tmp):
+    # The kernel merges the exchange's MOVED_TO of X into the first one (they
+    # differ only in their cookie): the tree sees X come, then leave.
+    makedirs(tmp, 'w', 'out/A', 'out/B/sub')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        renames(tmp, ('out/A', 'w/X'))
+        exchanged(tmp, ('out/B', 'w/X'))
+        settle(tree, w)
+        assert_exact(tree, w)
+
+
+def test_exchanges_of_new_directories_with_what_they_hold_leave_them_watched(tmp):
+    makedirs(tmp, 'w')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        makedirs(tmp, 'w/X/c', 'w/Y')
+        exchanged(tmp, ('w/X', 'w/Y'), ('w/Y/c', 'w/X'))
+        touch(os.path.join(w, 'X', 'f'))
+        renames(tmp, ('w/Y', 'w/Z'))
+        settle(tree, w)
+        assert_exact(tree, w)
+
+
+def test_what_befalls_a_directory_outside_is_not_reported_when_it_comes_back(tmp):
+    # It leaves while another directory that came is still to be looked for.
+    makedirs(tmp, 'w/a', 'out')
+    touch(os.path.join(tmp, 'w/a/keep'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        os.mkdir(os.path.join(w, 'n'))
+        renames(tmp, ('w/a', 'out/a'))
+        touch(os.path.join(tmp, 'out/a/secret'))
+        os.remove(os.path.join(tmp, 'out/a/secret'))
+        touch(os.path.join(tmp, 'out/a/keep'), b'x')
+        renames(tmp, ('out/a', 'w/b'))
+        events = settle(tree, w)
+        assert [event.path for event in events if event.name == 'secret'] == []
+        # come back, it is new: what it holds is reported, its change outside not
+        assert [(event.path, event.mask) for event in events
+                if event.name == 'keep'] == [(os.path.join(w, 'b', 'keep'),
+                                              int(flags.CREATE))]
+        assert_exact(tree, w)
+
+
+def test_nothing_is_reported_at_a_path_that_never_held_it_after_a_detour(tmp):
+    # a goes into a directory not watched yet, a file comes and goes there, and
+    # a comes out under another name.
+    makedirs(tmp, 'w/a')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        os.mkdir(os.path.join(w, 'n'))
+        renames(tmp, ('w/a', 'w/n/a'))
+        touch(os.path.join(w, 'n/a/f1'))
+        os.remove(os.path.join(w, 'n/a/f1'))
+        renames(tmp, ('w/n/a', 'w/a2'))
+        events = settle(tree, w)
+        assert os.path.join(w, 'a2', 'f1') not in [event.path for event in events]
+        assert_exact(tree, w)
+
+
+def test_a_directory_renamed_between_its_opening_and_its_watch_is_not_kept(tmp):
+    # No MOVE_SELF comes of it: the watch came after its move.
+    import inotify_simple_tree
+    makedirs(tmp, 'w', 'out', 'stage/new/victim')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE) as tree:
+        watch = tree._walker.watch
+
+        def moving(fd):
+            victim = os.path.join(w, 'new', 'victim')
+            if os.readlink('/proc/self/fd/%d' % fd) == victim:
+                renames(tmp, ('w/new/victim', 'out/victim'))
+            return watch(fd)
+        tree._walker.watch = moving
+        renames(tmp, ('stage/new', 'w/new'))
+        settle(tree, w)
+        touch(os.path.join(tmp, 'out', 'victim', 'secret'))
+        assert inotify_simple_tree is not None
+        assert_exact(tree, w)
+
+
+def test_a_top_moved_into_another_top_is_followed_there(tmp):
+    makedirs(tmp, 't1', 't2')
+    t1, t2 = os.path.join(tmp, 't1'), os.path.join(tmp, 't2')
+    with Tree(t1, flags.CREATE) as tree:
+        tree.watch(t2)
+        renames(tmp, ('t2', 't1/t2'))
+        makedirs(tmp, 't1/t2/n')
+        touch(os.path.join(t1, 't2', 'n', 'f'))
+        events = settle(tree, t1)
+        assert os.path.join(t1, 't2', 'n', 'f') in [event.path for event in events]
+        assert_exact(tree, t1)
+
+
+def test_an_overflow_after_a_directory_left_while_others_came_settles(
+        tmp, small_queue):
+    makedirs(tmp, 'w/a', 'out')
+    w = os.path.join(tmp, 'w')
+    with small_queue(16, w, flags.CREATE) as tree:
+        os.mkdir(os.path.join(w, 'n'))
+        renames(tmp, ('w/a', 'out/a'))
+        shutil.rmtree(os.path.join(tmp, 'out', 'a'))
+        for i in range(40):
+            touch(os.path.join(w, 'f%d' % i))
+        events = settle(tree, w)
+        assert [event.path for event in events if event.mask & flags.Q_OVERFLOW] \
+            == ['']
+        assert tree.read(timeout=0) == []  # and again, whole
+        assert_exact(tree, w, batch=3)
+
+
+def test_close_while_a_new_directory_is_looked_for_leaves_no_descriptor_open(tmp):
+    makedirs(tmp, 'w', 'stage/big')
+    w = os.path.join(tmp, 'w')
+    tree = Tree(w, flags.CREATE)
+    add_watch = tree._inotify.add_watch
+
+    def closing(path, mask):
+        if path.endswith(b'/..'):  # the new directory is open: close the tree
+            tree.close()
+        return add_watch(path, mask)
+    tree._inotify.add_watch = closing
+    renames(tmp, ('stage/big', 'w/big'))
+    with pytest.raises(ValueError):
+        while True:
+            tree.read(timeout=WAIT * 1000)  # ends when closed
