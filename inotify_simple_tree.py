@@ -13,7 +13,11 @@ directory had when it happened. A directory that comes is looked for where the
 names say it is once the events queued before it are applied (:class:`_Finder`):
 it is opened, watched through that open descriptor, then listed through it
 (:class:`_Walker`), and what the listing finds is reported as ``CREATE`` events,
-each file once. The tree's own reading of directories is not reported: a new
+each file once. A directory of the tree that moves into one that came and is not
+watched yet is, to the tree, new there, as one moved in from outside is: what it
+holds is reported with what holds it (its events meanwhile are not, and they
+could not be given the paths they had). The tree's own reading of directories is
+not reported: a new
 directory is watched for ``OPEN``, ``ACCESS`` and ``CLOSE_NOWRITE`` only once it
 and the directories in it have been listed (the reading of files in it before
 that is not reported either), and while the tree lists directories those events
@@ -261,7 +265,6 @@ class _Names(object):
         self.name = {}       # wd -> its name (a top's: its path)
         self.kids = {}       # wd -> {name: wd}, of those that hold directories only
         self.displaced = {}  # (parent, name) -> [wd, ...], the latest last
-        self.astray = set()  # watched, left their names for one not watched yet
         self.paths = _Paths()
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
@@ -309,7 +312,6 @@ class _Names(object):
         self.detach(wd)
         del self.parent[wd], self.name[wd]
         self.kids.pop(wd, None)
-        self.astray.discard(wd)
         self.changed()
 
     def changed(self):
@@ -346,10 +348,6 @@ class _Names(object):
                         found.extend(others)
         return found
 
-    def strayed(self, wd):
-        """Whether ``wd`` is astray, or below one that is."""
-        return bool(self.astray) and any(self.holds(each, wd) for each in self.astray)
-
     def holds(self, top, wd):
         """Whether ``wd`` is ``top`` or below it."""
         parent = self.parent
@@ -371,14 +369,11 @@ class _Names(object):
 
     def path(self, wd):
         """The path of ``wd``, with a separator; those above it are remembered on
-        the way (KeyError: not a directory of the trees, or astray)."""
+        the way (KeyError: not a directory of the trees)."""
         paths, parent, name, sep = self.paths, self.parent, self.name, self.sep
-        astray = self.astray
         down = []
         path = paths.get(wd)
         while path is None:
-            if astray and wd in astray:
-                raise KeyError(wd)
             up = parent[wd]
             if up is None:
                 path = paths[wd] = name[wd]
@@ -800,9 +795,8 @@ class _Follower(object):
     names have several directories under the name it left (one was renamed over
     it, or it is one side of an exchange), the MOVE_SELF that follows tells which
     of the watched ones it was. A watched directory that left by a MOVED_FROM that
-    no MOVED_TO matched has left the trees, or has gone into a directory that came
-    and is not watched yet: then it is astray, and its events are held, until
-    those are walked.
+    no MOVED_TO matched is no longer watched: it has left the trees, or gone into
+    a directory that came and is not watched yet, whose walk finds it as new.
     """
 
     def __init__(self, tree):
@@ -817,7 +811,6 @@ class _Follower(object):
         # (inotify's event_compare), so another may have come unseen.
         self.vacated = set()
         self.dead = set()     # wds whose watch the tree removed: their IGNORED is its
-        self.held = []        # the events of directories astray, until they are found
 
     def follow(self, wd, mask, cookie, name):
         """Apply an event of directory ``wd`` of the trees (``name`` spelt as the
@@ -900,16 +893,12 @@ class _Follower(object):
 
     def self_moved(self, wd):
         """Directory ``wd`` was renamed: if no MOVED_TO matched its MOVED_FROM, out
-        of the trees, or astray in one that came (where directories came and are
-        not watched yet); a top is looked for where it went."""
+        of the trees (or into a directory not watched yet: it is new there); a
+        top is looked for where it went."""
         cookie = self.leaving.pop(wd, None)
         if cookie is not None:
             self.moving.pop(cookie, None)
-            if self.new:
-                self.names.astray.add(wd)
-                self.names.changed()
-            else:
-                self.drop(wd)
+            self.drop(wd)
         elif self.names.parent[wd] is None:
             self.walker.locate(wd)
 
@@ -918,8 +907,15 @@ class _Follower(object):
         held = self.names.holder(parent, name)
         if held is not None and held < 0:
             self.names.forget(held)
-        elif held is not None:  # its watch ends once nothing holds it open
-            self.names.displace(held)
+        elif held is not None:
+            self.gone(held)
+
+    def gone(self, wd):
+        """Directory ``wd`` was deleted: its watch ends once nothing holds it open,
+        and what comes of it till then has the path it had (its parent may move
+        meanwhile), as a watch alone has."""
+        self.tree._alone[wd] = self.names.paths[wd]
+        self.names.forget(wd)
 
     def ended(self, wd):
         """The kernel ended watch ``wd`` (its directory was deleted, or its
@@ -957,27 +953,6 @@ class _Follower(object):
         """Remove watch ``wd``, made in passing, unless it is one of the tree's."""
         if wd not in self.names and wd not in self.tree._alone:
             self.unwatch(wd)
-
-    def strays(self):
-        """The directories astray that were found (in the directories walked) are
-        no longer astray, and the events held are handled again, in order: they
-        may show where the others went. Once none is found and nothing else is
-        left to look for, the others have left the trees."""
-        names = self.names
-        if names.astray:
-            found = set(wd for wd in names.astray if wd in names and
-                        names.holder(names.parent[wd], names.name[wd]) == wd)
-            if not found and [wd for wd in self.new if not names.strayed(wd)]:
-                return
-            if found:
-                names.astray -= found
-            else:
-                for wd in list(names.astray):
-                    self.drop(wd)
-                names.astray.clear()
-            names.changed()
-        self.tree._todo.extendleft(reversed(self.held))  # of those dropped: ignored
-        del self.held[:]
 
 
 class _Finder(object):
@@ -1058,7 +1033,7 @@ class _Finder(object):
         names = self.names
         while self.later:
             self.report(_Walk(report=self.later.pop(0)))
-        if not self.follower.new and not self.follower.moving and not names.astray:
+        if not self.follower.new and not self.follower.moving:
             return False
         if not self.caught_up:  # what the kernel has queued since, first
             self.caught_up = True
@@ -1082,9 +1057,7 @@ class _Finder(object):
         try:
             for _ in range(len(self.follower.new)):
                 placeholder = self.follower.new[0]
-                if names.strayed(placeholder):  # once its directory is found
-                    self.follower.new.append(placeholder)
-                elif placeholder in names:
+                if placeholder in names:
                     try:
                         self.find(placeholder, walk)
                     except OSError as error:
@@ -1092,9 +1065,11 @@ class _Finder(object):
                 self.follower.new.popleft()
         finally:
             self.drain(walk)
-            self.follower.strays()
         if not self.follower.new:
             self.retried.clear()
+            for others in list(names.displaced.values()):  # not found again: gone
+                for wd in list(others):
+                    self.follower.gone(wd)
         self.report(walk)
         return True
 
@@ -1137,10 +1112,6 @@ class _Finder(object):
         names had ``wd`` is looked for."""
         names = self.names
         parent, name = names.parent[placeholder], names.name[placeholder]
-        if wd in names.astray:  # it came back from outside: what it held is new
-            self.follower.drop(wd)
-            self.follower.new.append(placeholder)
-            return
         if (names.parent[wd], names.name[wd]) != (parent, name):
             # Its rename may be queued still; a top's never is (it moved).
             if names.parent[wd] is not None and placeholder not in self.retried:
@@ -1209,7 +1180,6 @@ class _Finder(object):
                 for wd in reversed(names.below(top)):
                     if wd not in walk.seen:
                         self.follower.forget(wd)
-        self.follower.strays()
         self.report(walk)
 
     def report(self, walk):
@@ -1559,8 +1529,7 @@ class Tree(object):
 
     def _one(self, wd, mask, cookie, name):
         """Report an event that may change the names, then follow it; or drop one
-        of a watch the tree does not know (any more), or hold one of a directory
-        astray."""
+        of a watch the tree does not know (any more)."""
         follower = self._follower
         if wd in follower.dead:  # what is queued of a watch removed, up to its IGNORED
             if mask & _IGNORED:
@@ -1573,9 +1542,7 @@ class Tree(object):
                 self._overflow_at = self._returned + len(self._ready)
             return self._finder.overflow()
         directory = self._known(wd)
-        if directory is None:  # one the tree made in passing and removed; or astray
-            if self._names.strayed(wd):
-                follower.held.append((wd, mask, cookie, name))
+        if directory is None:  # one the tree made in passing, and removed
             return
         self._made((wd,), (mask,), (cookie,), (name,), (directory,))
         if wd in self._names:
@@ -1599,7 +1566,7 @@ class Tree(object):
                            compress(made, map(wanted, bits)))
 
     def _known(self, wd):
-        """The path of watch ``wd``; None if it is not the tree's (or astray)."""
+        """The path of watch ``wd``; None if it is not the tree's."""
         try:
             return self._names.paths[wd]
         except KeyError:

@@ -11,8 +11,11 @@ from exact import exchange
 class Churn(object):
     """A tree below ``top`` (with a place ``outside`` it), changed one operation at
     a time. Every file is made with a name of its own; ``held`` is every path each
-    file had (looked at after each operation), ``left`` the files that were ever
-    outside ``top``, ``inside`` those in it now, ``deleted`` those that are gone."""
+    file had (looked at after each operation), ``inside`` the files in the tree
+    now, ``deleted`` those that are gone, and ``left`` those that may be reported
+    more than once: they were outside the tree, or their directory moved into one
+    that the tree had not seen yet (made or moved in since it last read: to the
+    tree, it is new there, and what it holds is reported with it)."""
 
     OPERATIONS = ('mkdir', 'makedirs', 'rename', 'rename_over', 'move_out',
                   'move_in', 'out_and_back', 'build_and_move_in', 'rmtree',
@@ -25,6 +28,7 @@ class Churn(object):
         self.left = set()
         self.deleted = set()
         self.inside = set()
+        self.fresh = set()  # inodes of directories come since the tree last read
         self.done = []  # the operations, as they were done, for a failure's message
 
     def name(self, kind):
@@ -39,6 +43,31 @@ class Churn(object):
             if below is None or not (directory + os.sep).startswith(below + os.sep):
                 found.append(directory)
         return sorted(found)
+
+    def read(self):
+        """The tree has read: the directories that came are watched."""
+        self.fresh.clear()
+
+    def came(self, path):
+        """Directory ``path`` came, with every directory below it."""
+        for directory, _, _ in os.walk(path):
+            self.fresh.add(os.lstat(directory).st_ino)
+
+    def into_fresh(self, parent):
+        """Whether directory ``parent``, or one above it in the tree, came since the
+        tree last read."""
+        while parent.startswith(self.top + os.sep):
+            if os.lstat(parent).st_ino in self.fresh:
+                return True
+            parent = os.path.dirname(parent)
+        return False
+
+    def moved(self, path, into):
+        """What is below ``path`` moved there: if ``into`` a directory not watched
+        yet, its files may be reported again."""
+        if into:
+            for _, _, files in os.walk(path):
+                self.left.update(files)
 
     def pick(self, number, options):
         return options[number % len(options)] if options else None
@@ -69,13 +98,17 @@ class Churn(object):
     def mkdir(self, a, b, c):
         path = os.path.join(self.pick(a, self.directories(self.top)), self.name('d'))
         os.mkdir(path)
+        self.came(path)
         self.done.append(('mkdir', path))
 
     def makedirs(self, a, b, c):
         path = self.pick(a, self.directories(self.top))
+        first = None
         for _ in range(1 + b % 3):
             path = os.path.join(path, self.name('d'))
+            first = first or path
         os.makedirs(path)
+        self.came(first)
         self.files(0, c, 0, where=path)
         self.done.append(('makedirs', path))
 
@@ -86,7 +119,9 @@ class Churn(object):
             return
         target = os.path.join(self.pick(b, self.directories(self.top, source)),
                               self.name('d'))
+        into = self.into_fresh(os.path.dirname(target))
         os.rename(source, target)
+        self.moved(target, into)
         self.done.append(('rename', source, target))
 
     def rename_over(self, a, b, c):
@@ -97,7 +132,9 @@ class Churn(object):
         target = self.pick(b, empty)
         if source is None or target is None:
             return
+        into = self.into_fresh(os.path.dirname(target))
         os.rename(source, target)
+        self.moved(target, into)
         self.done.append(('rename_over', source, target))
 
     def move_out(self, a, b, c):
@@ -113,6 +150,7 @@ class Churn(object):
             target = os.path.join(self.pick(b, self.directories(self.top)),
                                   self.name('d'))
             os.rename(source, target)
+            self.came(target)
             self.done.append(('move_in', source, target))
 
     def out_and_back(self, a, b, c):
@@ -135,6 +173,7 @@ class Churn(object):
         target = os.path.join(self.pick(a, self.directories(self.top)), self.name('d'))
         self.look()  # its files were outside
         os.rename(built, target)
+        self.came(target)
         self.done.append(('build_and_move_in', target))
 
     def rmtree(self, a, b, c):
@@ -159,12 +198,16 @@ class Churn(object):
         second = self.pick(b, others)
         if second is None:
             return
+        into = (self.into_fresh(os.path.dirname(second)),
+                self.into_fresh(os.path.dirname(first)))
         try:
             exchange(first, second)
         except CannotExchange:
             os.rename(first, first + '.x')  # three renames instead
             os.rename(second, first)
             os.rename(first + '.x', second)
+        self.moved(second, into[0])  # what was at first is at second now
+        self.moved(first, into[1])
         self.done.append(('exchange', first, second))
 
     def files(self, a, b, c, where=None):

@@ -1,7 +1,8 @@
 """Random churn of a watched tree, read at random points: once it has read
 everything, its watches are the tree's directories, what is made then is reported
 where it is, and every file was reported once (more only if it left the tree and
-came back), at a path that held it, and nothing outside the tree was.
+came back, or went into a directory the tree had not seen yet), at a path that held
+it, and nothing outside the tree was.
 
 Hypothesis's stateful testing shrinks a failure to its shortest sequence; where
 it is not installed (Python 2.7), a seeded run of the same operations stands in.
@@ -48,6 +49,7 @@ class Run(object):
 
     def read(self):
         self.events += self.tree.read(timeout=0)
+        self.churn.read()
 
     def check(self):
         """What the module's docstring says, once the tree has read everything."""

@@ -522,3 +522,30 @@ def test_close_while_a_new_directory_is_looked_for_leaves_no_descriptor_open(tmp
     with pytest.raises(ValueError):
         while True:
             tree.read(timeout=WAIT * 1000)  # ends when closed
+
+
+def test_a_directory_deleted_while_held_open_keeps_its_path_for_its_last_events(tmp):
+    # Its DELETE_SELF and IGNORED come when the last descriptor of it is closed,
+    # here after its parent was renamed: they have the path it had.
+    makedirs(tmp, 'w/p/d')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, masks.ALL_EVENTS) as tree:
+        held = os.open(os.path.join(w, 'p', 'd'), os.O_RDONLY)
+        try:
+            os.rmdir(os.path.join(w, 'p', 'd'))
+            settle(tree, w)
+            renames(tmp, ('w/p', 'w/q'))
+            settle(tree, w)
+        finally:
+            os.close(held)
+        events = settle(tree, w)
+        assert [(event.path, names(event.mask)) for event in events
+                if event.mask & (flags.DELETE_SELF | flags.IGNORED)] == [
+            (os.path.join(w, 'p', 'd') + '/', 'DELETE_SELF'),
+            (os.path.join(w, 'p', 'd') + '/', 'IGNORED')]
+        assert_exact(tree, w)
+
+
+def names(mask):
+    return ','.join(flag.name for flag in flags.from_mask(mask))
+
