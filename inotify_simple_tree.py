@@ -968,7 +968,6 @@ class _Finder(object):
         self.follower = tree._follower
         self.retried = set()  # placeholders looked for again once events came
         self.caught_up = False  # the queue was read whole since the last search
-        self.later = []  # what walks found, to report once the queue is applied
 
     def top(self, path, recursive):
         """Watch ``path``: as a tree, walked (all or nothing); or alone."""
@@ -1031,8 +1030,6 @@ class _Finder(object):
         looked for where the names say they are. Whether there was anything to
         do."""
         names = self.names
-        while self.later:
-            self.report(_Walk(report=self.later.pop(0)))
         if not self.follower.new and not self.follower.moving:
             return False
         if not self.caught_up:  # what the kernel has queued since, first
@@ -1184,17 +1181,24 @@ class _Finder(object):
 
     def report(self, walk):
         """What ``walk`` found, as CREATE events at the paths the names give now;
-        or, if a directory it read (or one above it) was renamed meanwhile, once
-        the events queued since are applied: the listing may show what came after
-        the rename."""
+        or, if a directory it read (or one above it) was renamed meanwhile, in
+        the queue just after the last such rename (the listing may show what came
+        after it), at the paths the names give then, and before what follows."""
         if not walk.report:
             return
-        renamed = set(wd for wd, mask, _, _ in self.tree._todo if mask & _MOVE_SELF)
-        if renamed and [wd for wd in set(wd for wd, _, _ in walk.report)
-                        if [top for top in renamed if self.names.holds(top, wd)]]:
-            self.later.append(walk.report)
-            return
-        found = [(wd, mask, name) for wd, mask, name in walk.report
+        todo, holds = self.tree._todo, self.names.holds
+        wds = set(wd for wd, _, _ in walk.report)
+        for at in reversed([at for at, event in enumerate(todo)
+                            if event[1] & _MOVE_SELF]):
+            if [wd for wd in wds if holds(todo[at][0], wd)]:
+                todo.insert(at + 1, (0, _ISDIR, 0, walk.report))  # for _one()
+                return
+        self.made(walk.report)
+
+    def made(self, found):
+        """``found``, ``(wd, mask, name)`` of what a walk found, as CREATE events
+        at the paths the names give now."""
+        found = [(wd, mask, name) for wd, mask, name in found
                  if self.tree._known(wd) is not None]
         if found:
             wds, bits, names = zip(*found)
@@ -1531,6 +1535,8 @@ class Tree(object):
         """Report an event that may change the names, then follow it; or drop one
         of a watch the tree does not know (any more)."""
         follower = self._follower
+        if not wd:  # no watch's: what a walk found, due here (see _Finder.report)
+            return self._finder.made(name)
         if wd in follower.dead:  # what is queued of a watch removed, up to its IGNORED
             if mask & _IGNORED:
                 follower.dead.discard(wd)

@@ -549,3 +549,28 @@ def test_a_directory_deleted_while_held_open_keeps_its_path_for_its_last_events(
 def names(mask):
     return ','.join(flag.name for flag in flags.from_mask(mask))
 
+
+def test_what_a_walk_found_in_a_directory_renamed_meanwhile_comes_before_what_followed(
+        tmp):
+    # The listing may show what came after the rename: it is reported once the
+    # rename is applied, at the path it gave, and before what was done after it.
+    makedirs(tmp, 'w', 'stage/d')
+    touch(os.path.join(tmp, 'stage', 'd', 'f'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        entries = tree._walker.entries
+
+        def renaming(fd, all_entries):
+            if os.path.isdir(os.path.join(w, 'd')):
+                renames(tmp, ('w/d', 'w/e'))
+                touch(os.path.join(w, 'e', 'g'))
+                touch(os.path.join(w, 'after'))
+            return entries(fd, all_entries)
+        tree._walker.entries = renaming
+        renames(tmp, ('stage/d', 'w/d'))
+        events = [(os.path.relpath(event.path, w), names(event.mask))
+                  for event in settle(tree, w)]
+        assert events == [('d', 'MOVED_TO,ISDIR'), ('d', 'MOVED_FROM,ISDIR'),
+                          ('e', 'MOVED_TO,ISDIR'), ('e/f', 'CREATE'),
+                          ('e/g', 'CREATE'), ('after', 'CREATE')]
+        assert_exact(tree, w)
