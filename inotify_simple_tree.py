@@ -549,8 +549,9 @@ class _Walker(object):
     def _place(self, wd, parent, name, walk):
         """Directory ``wd``, found as ``name`` in ``parent``, into the names: True
         if it is new to them, False if it is to be walked again (an overflow's
-        walk), None if not (the names have it below another directory: the disk
-        says where it is)."""
+        walk), None if not (the names have it already, or below another
+        directory: there the disk says where it is, but for a new directory's
+        walk, which looks for it there again once the events queued are applied)."""
         names = self.names
         if wd not in names:
             self.tree._alone.pop(wd, None)  # a directory watched alone: of a tree now
@@ -561,6 +562,12 @@ class _Walker(object):
             return True
         if names.parent[wd] != parent or names.name[wd] != name:
             if names.holds(wd, parent):  # a loop: a bind mount of a directory above
+                return None
+            if walk.seen is None and walk.report is not None:
+                # A new directory's walk: it came here since the events applied,
+                # and those queued since say how. What is here is looked for once
+                # they are applied.
+                self.tree._follower.new.append(names.placeholder(parent, name))
                 return None
             if names.parent[wd] is None:  # a top, found in another tree
                 del self.tops[wd]
@@ -1181,17 +1188,15 @@ class _Finder(object):
 
     def report(self, walk):
         """What ``walk`` found, as CREATE events at the paths the names give now;
-        or, if a directory it read (or one above it) was renamed meanwhile, in
-        the queue just after the last such rename (the listing may show what came
-        after it), at the paths the names give then, and before what follows."""
+        or, if a directory was renamed meanwhile, in the queue just after the last
+        such rename (the listing may show what came after it), at the paths the
+        names give then, and before what follows."""
         if not walk.report:
             return
-        todo, holds = self.tree._todo, self.names.holds
-        wds = set(wd for wd, _, _ in walk.report)
-        for at in reversed([at for at, event in enumerate(todo)
-                            if event[1] & _MOVE_SELF]):
-            if [wd for wd in wds if holds(todo[at][0], wd)]:
-                todo.insert(at + 1, (0, _ISDIR, 0, walk.report))  # for _one()
+        todo = self.tree._todo
+        for back, event in enumerate(reversed(todo)):
+            if event[1] & _MOVE_SELF:  # for _one()
+                todo.insert(len(todo) - back, (0, _ISDIR, 0, walk.report))
                 return
         self.made(walk.report)
 

@@ -574,3 +574,47 @@ def test_what_a_walk_found_in_a_directory_renamed_meanwhile_comes_before_what_fo
                           ('e', 'MOVED_TO,ISDIR'), ('e/f', 'CREATE'),
                           ('e/g', 'CREATE'), ('after', 'CREATE')]
         assert_exact(tree, w)
+
+
+def test_an_exchange_within_a_new_directory_while_it_is_walked_leaves_both_watched(
+        tmp):
+    # The walk found p/a, then the exchange put it at q/b, where the walk found
+    # it again: the exchange's events, applied after, say which is where.
+    makedirs(tmp, 'w', 'stage/n/p/a', 'stage/n/q/b/deep')
+    touch(os.path.join(tmp, 'stage', 'n', 'q', 'b', 'f'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        entries = tree._walker.entries
+
+        def exchanging(fd, all_entries):
+            if os.readlink('/proc/self/fd/%d' % fd) == os.path.join(w, 'n', 'q'):
+                try:
+                    exchange(os.path.join(w, 'n', 'q', 'b'),
+                             os.path.join(w, 'n', 'p', 'a'))
+                except CannotExchange as e:
+                    pytest.skip(str(e))
+            return entries(fd, all_entries)
+        tree._walker.entries = exchanging
+        renames(tmp, ('stage/n', 'w/n'))
+        events = [event.path for event in settle(tree, w)]
+        assert os.path.join(w, 'n', 'p', 'a', 'f') in events
+        assert_exact(tree, w)
+
+
+def test_what_a_walk_found_has_the_path_it_had_after_renames_of_what_came_to_hold_it(
+        tmp):
+    makedirs(tmp, 'w/x', 'stage/d')
+    touch(os.path.join(tmp, 'stage', 'd', 'f'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        entries = tree._walker.entries
+
+        def renaming(fd, all_entries):
+            if os.path.isdir(os.path.join(w, 'd')):
+                renames(tmp, ('w/d', 'w/x/d'), ('w/x', 'w/y'))
+            return entries(fd, all_entries)
+        tree._walker.entries = renaming
+        renames(tmp, ('stage/d', 'w/d'))
+        events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
+        assert events == ['d', 'd', 'x/d', 'x', 'y', 'y/d/f']
+        assert_exact(tree, w)
