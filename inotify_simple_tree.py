@@ -454,7 +454,8 @@ class _Walk(object):
     """A walk of directories: what its reading makes the kernel report, what it
     found, what it watched."""
 
-    __slots__ = ('wds', 'found', 'report', 'added', 'seen', 'devices', 'count')
+    __slots__ = ('wds', 'found', 'report', 'places', 'added', 'seen', 'devices',
+                 'count')
 
     def __init__(self, wds=(), report=None, seen=None):
         # The watches whose directory, or one in it, the walk reads (None: all):
@@ -462,6 +463,7 @@ class _Walk(object):
         self.wds = set(wds) if wds is not None else None
         self.found = {}        # wd -> names reported, whose CREATE may still come
         self.report = report   # (wd, mask, name) of what is found, to report
+        self.places = {}       # wd -> how many events were queued by its listing
         self.added = []        # the watches it made, in order
         self.seen = seen       # the directories of the trees it went through
         # st_dev -> whether its filesystem counts a directory's links as 2 plus
@@ -590,8 +592,10 @@ class _Walker(object):
             raise _named(e, path[:-1])
         if walk.wds is not None:
             walk.wds.add(wd)
-        if reported:
+        if reported:  # what was queued by its listing goes before what it found
             walk.found[wd] = set(name for name, _ in entries)
+            self.tree._finder.drain(walk)
+            walk.places[wd] = len(self.tree._todo)
         walk.count += 1
         return [fd, wd, path, opened, iter(entries), new]
 
@@ -1187,18 +1191,26 @@ class _Finder(object):
         self.report(walk)
 
     def report(self, walk):
-        """What ``walk`` found, as CREATE events at the paths the names give now;
-        or, if a directory was renamed meanwhile, in the queue just after the last
-        such rename (the listing may show what came after it), at the paths the
-        names give then, and before what follows."""
+        """What ``walk`` found, as CREATE events: what each directory held, in
+        the queue where its listing stands (after what was queued by then), at
+        the paths the names give there."""
         if not walk.report:
             return
         todo = self.tree._todo
-        for back, event in enumerate(reversed(todo)):
-            if event[1] & _MOVE_SELF:  # for _one()
-                todo.insert(len(todo) - back, (0, _ISDIR, 0, walk.report))
-                return
-        self.made(walk.report)
+        if not todo:
+            return self.made(walk.report)
+        places, end = walk.places, len(todo)
+        found = {}
+        for each in walk.report:
+            found.setdefault(places.get(each[0], end), []).append(each)
+        events = list(todo)
+        todo.clear()
+        done = 0
+        for place in sorted(found):
+            todo.extend(islice(events, done, place))
+            todo.append((0, _ISDIR, 0, found[place]))  # for _one()
+            done = place
+        todo.extend(islice(events, done, None))
 
     def made(self, found):
         """``found``, ``(wd, mask, name)`` of what a walk found, as CREATE events

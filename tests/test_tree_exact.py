@@ -558,15 +558,18 @@ def test_what_a_walk_found_in_a_directory_renamed_meanwhile_comes_before_what_fo
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        entries = tree._walker.entries
+        entries, listed = tree._walker.entries, tree._walker._listed
 
         def renaming(fd, all_entries):
             if os.path.isdir(os.path.join(w, 'd')):
                 renames(tmp, ('w/d', 'w/e'))
                 touch(os.path.join(w, 'e', 'g'))
-                touch(os.path.join(w, 'after'))
             return entries(fd, all_entries)
-        tree._walker.entries = renaming
+
+        def after(frame, walk):
+            touch(os.path.join(w, 'after'))
+            return listed(frame, walk)
+        tree._walker.entries, tree._walker._listed = renaming, after
         renames(tmp, ('stage/d', 'w/d'))
         events = [(os.path.relpath(event.path, w), names(event.mask))
                   for event in settle(tree, w)]
