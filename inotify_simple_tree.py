@@ -592,10 +592,11 @@ class _Walker(object):
             raise _named(e, path[:-1])
         if walk.wds is not None:
             walk.wds.add(wd)
-        if reported:  # what was queued by its listing goes before what it found
+        if reported:
             walk.found[wd] = set(name for name, _ in entries)
-            self.tree._finder.drain(walk)
-            walk.places[wd] = len(self.tree._todo)
+            if entries:  # what was queued by its listing goes before what it found
+                self.tree._finder.drain(walk)
+                walk.places[wd] = len(self.tree._todo)
         walk.count += 1
         return [fd, wd, path, opened, iter(entries), new]
 
