@@ -1094,8 +1094,14 @@ class _Finder(object):
         walk.wds.add(parent)  # it is opened by its path: read in its parent too
         try:
             found = self.walker.open_in(parent, name)
-            if found is None:  # gone, or moved on: its events are queued
-                names.forget(placeholder)
+            if found is None:  # gone, or moved on, or a directory above it
+                # renamed: once the events queued by now are applied, it is
+                # looked for again where the names say it is.
+                if placeholder not in self.retried:
+                    self.retried.add(placeholder)
+                    self.follower.new.append(placeholder)
+                else:
+                    names.forget(placeholder)
                 return
             fd, opened = found
             try:

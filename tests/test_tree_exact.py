@@ -621,3 +621,21 @@ def test_what_a_walk_found_has_the_path_it_had_after_renames_of_what_came_to_hol
         events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
         assert events == ['d', 'd', 'x/d', 'x', 'y', 'y/d/f']
         assert_exact(tree, w)
+
+
+def test_a_new_directory_whose_parent_is_renamed_as_it_is_looked_for_is_found(tmp):
+    makedirs(tmp, 'w/a')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        open_in = tree._walker.open_in
+
+        def renaming(parent, name):
+            if os.path.isdir(os.path.join(w, 'a', 'n')):
+                renames(tmp, ('w/a', 'w/b'))
+            return open_in(parent, name)
+        tree._walker.open_in = renaming
+        makedirs(tmp, 'w/a/n')
+        touch(os.path.join(w, 'a', 'n', 'f'))
+        events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
+        assert events[-1] == 'b/n/f'
+        assert_exact(tree, w)
