@@ -141,12 +141,12 @@ Options:
 
 Events: access, modify, attrib, close_write, close_nowrite, close (both), open,
 moved_from, moved_to, move (both), move_self, create, delete, delete_self,
-unmount, all_events. The kernel sends delete_self and unmount for a watched file
-even when they are not asked for: the watch ends.
+unmount, all_events. The kernel ends the watch of a file that is deleted, or
+whose filesystem is unmounted, even when that was not asked for.
 
 Exit status:
   0  an event that was asked for came
-  1  an error, or an event that was not asked for (delete_self, unmount)
+  1  an error, or a watch the kernel ended (its file deleted, or unmounted)
   2  --timeout passed without an event
 """
 
