@@ -33,6 +33,7 @@ import threading
 from collections import deque
 from collections import namedtuple
 from functools import reduce
+from io import UnsupportedOperation
 from itertools import compress
 from itertools import islice
 from itertools import repeat
@@ -81,6 +82,7 @@ _SCANDIR_FD = getattr(os, 'supports_fd', ()) and getattr(os, 'scandir', None) in
     os.supports_fd
 _scandir = getattr(os, 'scandir', None)  # Python 3.5+
 _INFINITY = float('inf')
+_NO_LINES = '%s(): a Tree gives events, not lines: read() them, or iterate'
 _tuple_new = tuple.__new__  # a TreeEvent made without its __new__, in Python
 _BATCH = 4096  # events handled, at most, for one read()
 # What the tree reads of the kernel's queue at once: about a thousand events. A
@@ -142,6 +144,8 @@ def _spelled(path):
     if not is_bytes and not isinstance(path, type(u'')):  # as os.fspath says
         raise TypeError('expected str, bytes or os.PathLike object, not %s'
                         % type(path).__name__)
+    if (b'\0' if is_bytes else u'\0') in path:  # as INotify.add_watch() says it
+        raise ValueError('path contains a NUL byte: %r' % (path,))
     if sys.version_info[0] < 3:
         return (path if is_bytes else path.encode(_FS_ENCODING)), True
     return path, is_bytes
@@ -1300,7 +1304,8 @@ class Tree(object):
 
     Args:
         path (str, bytes or os.PathLike): the top of the tree; a file is watched as
-            a file. More trees (or files) can be added with :meth:`watch`.
+            a file. More trees (or files) can be added with :meth:`watch` (with
+            ``None``, there is none until then).
         mask (int): the events to report, ``flags`` OR-ed together
             (``masks.ALL_EVENTS`` by default); ``DONT_FOLLOW`` applies to a top
             that is a symbolic link to something other than a directory.
@@ -1324,12 +1329,16 @@ class Tree(object):
             vanishes or may not be read (``EACCES``) while the tree is walked is
             skipped.
         TypeError: ``exclude`` or ``onerror`` is not callable.
+        ValueError: ``mask`` is 0 or does not fit in 32 unsigned bits, or
+            ``path`` contains a NUL byte.
     """
 
     def __init__(self, path=None, mask=_ALL_EVENTS, exclude=None, onerror=None):
         mask = index(mask)  # a TypeError for what is not an integer
-        if not 0 < mask < 2 ** 32:  # the kernel's EINVAL, said at once
-            raise ValueError('mask is not a mask of flags: %r' % mask)
+        if not 0 <= mask < 2 ** 32:  # as INotify.add_watch() says it
+            raise ValueError('mask %r does not fit in 32 unsigned bits' % (mask,))
+        if not mask:  # the kernel's EINVAL, said at once
+            raise ValueError('mask 0 asks for no event')
         for name, value in (('exclude', exclude), ('onerror', onerror)):
             if value is not None and not callable(value):
                 raise TypeError('%s must be callable or None, not %s'
@@ -1389,6 +1398,17 @@ class Tree(object):
 
     # The events as they arrive, until the tree is closed: as INotify's are.
     __iter__ = vars(INotify)['__iter__']
+
+    def readline(self, size=-1):
+        """Refused, as :meth:`readlines` and :meth:`readall` are, as
+        :class:`~inotify_simple.INotify` refuses them: reading nothing."""
+        raise UnsupportedOperation(_NO_LINES % 'readline')
+
+    def readlines(self, hint=-1):
+        raise UnsupportedOperation(_NO_LINES % 'readlines')
+
+    def readall(self):
+        raise UnsupportedOperation(_NO_LINES % 'readall')
 
     def __repr__(self):
         return '<%s %s, %d watches>' % (type(self).__name__, 'closed' if self.closed

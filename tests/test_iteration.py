@@ -77,6 +77,16 @@ def test_the_reads_of_lines_are_refused_and_take_nothing(tmp, inotify, call):
     assert [event.name for event in inotify.read(timeout=WAIT * 1000)] == ['g']
 
 
+@pytest.mark.parametrize('call', ['readline', 'readlines', 'readall'])
+def test_a_tree_refuses_the_reads_of_lines_too_and_takes_nothing(tmp, call):
+    with Tree(tmp, flags.CREATE) as tree:
+        touch(os.path.join(tmp, 'g'))
+        with pytest.raises(io.UnsupportedOperation) as refused:
+            getattr(tree, call)()
+        assert 'read()' in str(refused.value)
+        assert [event.name for event in tree.read(timeout=WAIT * 1000)] == ['g']
+
+
 def test_readinto_is_the_raw_read_of_the_kernel_s_bytes(tmp, inotify):
     inotify.add_watch(tmp, flags.CREATE)
     touch(os.path.join(tmp, 'f'))
@@ -103,3 +113,18 @@ def test_a_tree_refuses_what_is_not_callable_where_it_is_given(tmp, argument):
         Tree(tmp, **{argument: 'x'})
     assert argument in str(refused.value) and 'callable' in str(refused.value)
     assert sorted(os.listdir('/proc/self/fd')) == before
+
+
+@pytest.mark.parametrize('mask, said', [(-1, 'does not fit in 32 unsigned bits'),
+                                        (2 ** 32, 'does not fit in 32 unsigned bits'),
+                                        (0, 'asks for no event')])
+def test_a_tree_refuses_a_bad_mask_as_inotify_does(tmp, mask, said):
+    with pytest.raises(ValueError) as refused:
+        Tree(tmp, mask)
+    assert said in str(refused.value)
+
+
+def test_a_tree_refuses_a_path_with_a_nul_byte_naming_it(tmp):
+    with pytest.raises(ValueError) as refused:
+        Tree(tmp + '/a\0b')
+    assert 'NUL byte' in str(refused.value) and 'a\\x00b' in str(refused.value)
