@@ -929,7 +929,10 @@ class _Follower(object):
     def gone(self, wd):
         """Directory ``wd`` was deleted: its watch ends once nothing holds it open,
         and what comes of it till then has the path it had (its parent may move
-        meanwhile), as a watch alone has."""
+        meanwhile), as a watch alone has. What the names still have below it (a
+        directory looked for there) is dropped."""
+        for each in reversed(self.names.below(wd)[1:]):
+            self.forget(each)
         self.tree._alone[wd] = self.names.paths[wd]
         self.names.forget(wd)
 

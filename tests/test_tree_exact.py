@@ -639,3 +639,4 @@ def test_a_new_directory_whose_parent_is_renamed_as_it_is_looked_for_is_found(tm
         events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
         assert events[-1] == 'b/n/f'
         assert_exact(tree, w)
+
