@@ -30,6 +30,7 @@ import os
 import stat
 import sys
 import threading
+from bisect import bisect
 from collections import deque
 from collections import namedtuple
 from functools import reduce
@@ -1205,18 +1206,22 @@ class _Finder(object):
         self.report(walk)
 
     def report(self, walk):
-        """What ``walk`` found, as CREATE events: what each directory held, in
-        the queue where its listing stands (after what was queued by then), at
-        the paths the names give there."""
+        """What ``walk`` found, as CREATE events: at once, at the paths the names
+        give now; or, what a directory listed after a rename (queued, not
+        applied) held, just after the last such rename, at the paths the names
+        give there (the listing may show what came after it)."""
         if not walk.report:
             return
-        todo = self.tree._todo
-        if not todo:
+        todo, places = self.tree._todo, walk.places
+        renames = [at + 1 for at, event in enumerate(todo) if event[1] & _MOVE_SELF]
+        if not renames:
             return self.made(walk.report)
-        places, end = walk.places, len(todo)
         found = {}
-        for each in walk.report:
-            found.setdefault(places.get(each[0], end), []).append(each)
+        for each in walk.report:  # after the last rename before its listing
+            place = places.get(each[0], len(todo))
+            found.setdefault(renames[bisect(renames, place) - 1] if
+                             place >= renames[0] else 0, []).append(each)
+        self.made(found.pop(0, ()))
         events = list(todo)
         todo.clear()
         done = 0

@@ -640,3 +640,25 @@ def test_a_new_directory_whose_parent_is_renamed_as_it_is_looked_for_is_found(tm
         assert events[-1] == 'b/n/f'
         assert_exact(tree, w)
 
+
+
+def test_what_a_directory_held_when_it_came_is_reported_before_what_came_after(tmp):
+    # Listed late, after a file made beside it: no rename came between, so what
+    # it held is reported at once, before that file (as a reader that stops at
+    # it expects).
+    makedirs(tmp, 'w', 'stage/d')
+    touch(os.path.join(tmp, 'stage', 'd', 'f'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        entries = tree._walker.entries
+
+        def late(fd, all_entries):
+            if not os.path.exists(os.path.join(w, 'after')):
+                touch(os.path.join(w, 'after'))
+            return entries(fd, all_entries)
+        tree._walker.entries = late
+        renames(tmp, ('stage/d', 'w/d'))
+        events = [(os.path.relpath(event.path, w), names(event.mask))
+                  for event in settle(tree, w)]
+        assert events == [('d', 'MOVED_TO,ISDIR'), ('d/f', 'CREATE'),
+                          ('after', 'CREATE')]
