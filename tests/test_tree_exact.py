@@ -550,6 +550,23 @@ def names(mask):
     return ','.join(flag.name for flag in flags.from_mask(mask))
 
 
+def before_listing(tree, act):
+    """``act(path)`` done each time before the tree lists a directory (``path``:
+    the directory's, as its descriptor tells)."""
+    entries = tree._walker.entries
+
+    def acting(fd, all_entries):
+        act(os.readlink('/proc/self/fd/%d' % fd))
+        return entries(fd, all_entries)
+    tree._walker.entries = acting
+
+
+def reported(tree, top):
+    """(path below ``top``, flags) of every event up to a fence."""
+    return [(os.path.relpath(event.path, top), names(event.mask))
+            for event in settle(tree, top)]
+
+
 def test_what_a_walk_found_in_a_directory_renamed_meanwhile_comes_before_what_followed(
         tmp):
     # The listing may show what came after the rename: it is reported once the
@@ -558,22 +575,20 @@ def test_what_a_walk_found_in_a_directory_renamed_meanwhile_comes_before_what_fo
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        entries, listed = tree._walker.entries, tree._walker._listed
+        listed = tree._walker._listed
 
-        def renaming(fd, all_entries):
+        def renaming(path):
             if os.path.isdir(os.path.join(w, 'd')):
                 renames(tmp, ('w/d', 'w/e'))
                 touch(os.path.join(w, 'e', 'g'))
-            return entries(fd, all_entries)
 
         def after(frame, walk):
             touch(os.path.join(w, 'after'))
             return listed(frame, walk)
-        tree._walker.entries, tree._walker._listed = renaming, after
+        before_listing(tree, renaming)
+        tree._walker._listed = after
         renames(tmp, ('stage/d', 'w/d'))
-        events = [(os.path.relpath(event.path, w), names(event.mask))
-                  for event in settle(tree, w)]
-        assert events == [('d', 'MOVED_TO,ISDIR'), ('d', 'MOVED_FROM,ISDIR'),
+        assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d', 'MOVED_FROM,ISDIR'),
                           ('e', 'MOVED_TO,ISDIR'), ('e/f', 'CREATE'),
                           ('e/g', 'CREATE'), ('after', 'CREATE')]
         assert_exact(tree, w)
@@ -587,17 +602,14 @@ def test_an_exchange_within_a_new_directory_while_it_is_walked_leaves_both_watch
     touch(os.path.join(tmp, 'stage', 'n', 'q', 'b', 'f'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        entries = tree._walker.entries
-
-        def exchanging(fd, all_entries):
-            if os.readlink('/proc/self/fd/%d' % fd) == os.path.join(w, 'n', 'q'):
+        def exchanging(path):
+            if path == os.path.join(w, 'n', 'q'):
                 try:
                     exchange(os.path.join(w, 'n', 'q', 'b'),
                              os.path.join(w, 'n', 'p', 'a'))
                 except CannotExchange as e:
                     pytest.skip(str(e))
-            return entries(fd, all_entries)
-        tree._walker.entries = exchanging
+        before_listing(tree, exchanging)
         renames(tmp, ('stage/n', 'w/n'))
         events = [event.path for event in settle(tree, w)]
         assert os.path.join(w, 'n', 'p', 'a', 'f') in events
@@ -610,13 +622,10 @@ def test_what_a_walk_found_has_the_path_it_had_after_renames_of_what_came_to_hol
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        entries = tree._walker.entries
-
-        def renaming(fd, all_entries):
+        def renaming(path):
             if os.path.isdir(os.path.join(w, 'd')):
                 renames(tmp, ('w/d', 'w/x/d'), ('w/x', 'w/y'))
-            return entries(fd, all_entries)
-        tree._walker.entries = renaming
+        before_listing(tree, renaming)
         renames(tmp, ('stage/d', 'w/d'))
         events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
         assert events == ['d', 'd', 'x/d', 'x', 'y', 'y/d/f']
@@ -641,7 +650,6 @@ def test_a_new_directory_whose_parent_is_renamed_as_it_is_looked_for_is_found(tm
         assert_exact(tree, w)
 
 
-
 def test_what_a_directory_held_when_it_came_is_reported_before_what_came_after(tmp):
     # Listed late, after a file made beside it: no rename came between, so what
     # it held is reported at once, before that file (as a reader that stops at
@@ -650,15 +658,10 @@ def test_what_a_directory_held_when_it_came_is_reported_before_what_came_after(t
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        entries = tree._walker.entries
-
-        def late(fd, all_entries):
+        def late(path):
             if not os.path.exists(os.path.join(w, 'after')):
                 touch(os.path.join(w, 'after'))
-            return entries(fd, all_entries)
-        tree._walker.entries = late
+        before_listing(tree, late)
         renames(tmp, ('stage/d', 'w/d'))
-        events = [(os.path.relpath(event.path, w), names(event.mask))
-                  for event in settle(tree, w)]
-        assert events == [('d', 'MOVED_TO,ISDIR'), ('d/f', 'CREATE'),
+        assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d/f', 'CREATE'),
                           ('after', 'CREATE')]
