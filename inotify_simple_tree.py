@@ -1212,15 +1212,15 @@ class _Finder(object):
         give there (the listing may show what came after it)."""
         if not walk.report:
             return
-        todo, places = self.tree._todo, walk.places
-        renames = [at + 1 for at, event in enumerate(todo) if event[1] & _MOVE_SELF]
-        if not renames:
+        todo, places, end = self.tree._todo, walk.places, len(self.tree._todo)
+        # Where each may go: at once (0), or just after a rename.
+        after = [0] + [at + 1 for at, event in enumerate(todo) if event[1] & _MOVE_SELF]
+        if len(after) == 1:
             return self.made(walk.report)
         found = {}
         for each in walk.report:  # after the last rename before its listing
-            place = places.get(each[0], len(todo))
-            found.setdefault(renames[bisect(renames, place) - 1] if
-                             place >= renames[0] else 0, []).append(each)
+            place = after[bisect(after, places.get(each[0], end)) - 1]
+            found.setdefault(place, []).append(each)
         self.made(found.pop(0, ()))
         events = list(todo)
         todo.clear()
