@@ -96,6 +96,9 @@ _PATH_PIECE = 1000
 # How far after a directory's MOVED_FROM its MOVE_SELF is looked for, at most: the
 # kernel queues it within the same rename.
 _LOOKAHEAD = 1000
+# How often a directory that came is looked for again, at most, when renames
+# applied meanwhile may have put it elsewhere.
+_RETRIES = 16
 try:
     from time import monotonic as _monotonic
 except ImportError:  # Python 2.7
@@ -262,9 +265,13 @@ class _Names(object):
     a rename over it, or one side of an exchange) keeps its parent and name, for
     its last events, but is ``displaced``: no longer what that name is, until its
     watch ends or it moves on.
+
+    Where each directory was last given a name is kept as a place among the
+    events not returned yet (``clock()`` when it was), so that what is found in
+    a directory is reported once its path is the one it has now, and no later.
     """
 
-    def __init__(self, sep, alone):
+    def __init__(self, sep, alone, clock):
         self.sep = sep
         self.parent = {}     # wd -> its parent's wd; None for a top
         self.name = {}       # wd -> its name (a top's: its path)
@@ -273,6 +280,8 @@ class _Names(object):
         self.paths = _Paths()
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
+        self.clock = clock   # the place of the next event not returned yet
+        self.named = {}      # wd -> clock() when it was last given a name
         self._placeholders = -1
 
     def __contains__(self, wd):
@@ -291,6 +300,7 @@ class _Names(object):
         placeholder."""
         self._placeholders -= 1
         self.add(self._placeholders, parent, name)
+        self.named[self._placeholders] = self.clock()
         return self._placeholders
 
     def watched(self, placeholder, wd):
@@ -298,6 +308,8 @@ class _Names(object):
         self.detach(placeholder)
         parent, name = self.parent.pop(placeholder), self.name.pop(placeholder)
         self.add(wd, parent, name)
+        if placeholder in self.named:
+            self.named[wd] = self.named.pop(placeholder)
 
     def move(self, wd, parent, name):
         """``wd``, and everything below it, is ``name`` in ``parent`` now."""
@@ -305,6 +317,7 @@ class _Names(object):
         self.parent[wd] = parent
         self.name[wd] = name
         self._attach(wd, parent, name)
+        self.named[wd] = self.clock()
         self.changed()
 
     def displace(self, wd):
@@ -317,6 +330,7 @@ class _Names(object):
         self.detach(wd)
         del self.parent[wd], self.name[wd]
         self.kids.pop(wd, None)
+        self.named.pop(wd, None)
         self.changed()
 
     def changed(self):
@@ -361,6 +375,27 @@ class _Names(object):
                 return True
             wd = parent.get(wd)
         return False
+
+    def since(self, wd):
+        """The place after which the path of ``wd`` is the one it has now: the
+        latest at which it, or a directory above it, was given a name."""
+        named, parent = self.named, self.parent
+        at = 0
+        while wd is not None:
+            at = max(at, named.get(wd, 0))
+            wd = parent[wd]
+        return at
+
+    def shifted(self, at, count):
+        """``count`` events were put in at place ``at`` (taken out before it, if
+        negative)."""
+        named = self.named
+        for wd, place in list(named.items()):
+            if place > at:
+                if place + count > 0:
+                    named[wd] = place + count
+                else:
+                    del named[wd]
 
     def top_of(self, wd):
         """The top ``wd`` is below, and the names on the way down to it."""
@@ -466,7 +501,7 @@ class _Walk(object):
         # The watches whose directory, or one in it, the walk reads (None: all):
         # their OPEN, ACCESS and CLOSE_NOWRITE with ISDIR are the walk's.
         self.wds = set(wds) if wds is not None else None
-        self.found = {}        # wd -> names reported, whose CREATE may still come
+        self.found = {}        # wd -> names listed, whose CREATE is the listing's
         self.report = report   # (wd, mask, name) of what is found, to report
         self.places = {}       # wd -> how many events were queued by its listing
         self.added = []        # the watches it made, in order
@@ -475,7 +510,7 @@ class _Walk(object):
         # its directories; asked once a walk (a device number is used again by
         # the next filesystem mounted once its own is unmounted).
         self.devices = {}
-        self.count = 0         # directories read since the last drain
+        self.count = 0         # directories opened or closed since the last drain
 
 
 class _Walker(object):
@@ -491,8 +526,9 @@ class _Walker(object):
         self.names = tree._names
         self.tree = tree
         self.tops = {}  # wd -> _Top
-        # Directories are drained of their own events this often: the kernel's
-        # queue never fills with them (about 8 events a directory at most).
+        # A walk is drained of its own events every so many directories opened
+        # or closed: the kernel's queue never fills with them (a directory opened
+        # or closed makes 8 events at most).
         self.every = max(1, min(256, _queue_size() // 16))
 
     def watch(self, fd):
@@ -597,12 +633,14 @@ class _Walker(object):
             raise _named(e, path[:-1])
         if walk.wds is not None:
             walk.wds.add(wd)
-        if reported:
+        if reported and entries:
+            # What was queued by its listing goes before what it found, but the
+            # creation of what it found; what comes after is not the listing's.
             walk.found[wd] = set(name for name, _ in entries)
-            if entries:  # what was queued by its listing goes before what it found
-                self.tree._finder.drain(walk)
-                walk.places[wd] = len(self.tree._todo)
-        walk.count += 1
+            self.tree._finder.drain(walk)
+            del walk.found[wd]
+            walk.places[wd] = len(self.tree._todo)
+        self._counted(walk)
         return [fd, wd, path, opened, iter(entries), new]
 
     def _listed(self, frame, walk):
@@ -615,6 +653,13 @@ class _Walker(object):
                 self._upgrade(fd, wd, opened)
         finally:
             os.close(fd)
+        self._counted(walk)
+
+    def _counted(self, walk):
+        """A directory was opened and listed, or closed: the walk's own events
+        are drained every so often, on the way down a deep tree as on the way
+        up, so that they never fill the kernel's queue."""
+        walk.count += 1
         if walk.count >= self.every:
             self.tree._finder.drain(walk)
 
@@ -828,6 +873,7 @@ class _Follower(object):
         # (inotify's event_compare), so another may have come unseen.
         self.vacated = set()
         self.dead = set()     # wds whose watch the tree removed: their IGNORED is its
+        self.moves = 0        # renames of directories applied, ever
 
     def follow(self, wd, mask, cookie, name):
         """Apply an event of directory ``wd`` of the trees (``name`` spelt as the
@@ -835,13 +881,16 @@ class _Follower(object):
         if mask & _IGNORED:
             self.ended(wd)
         elif mask & _MOVE_SELF:
+            self.moves += 1
             self.self_moved(wd)
         elif mask & _ISDIR and name:
             if mask & _CREATE:
                 self.came(wd, name)
             elif mask & _MOVED_FROM:
+                self.moves += 1
                 self.left(wd, name, cookie)
             elif mask & _MOVED_TO:
+                self.moves += 1
                 self.arrived(wd, name, cookie)
             elif mask & _DELETE:
                 self.deleted(wd, name)
@@ -986,7 +1035,8 @@ class _Finder(object):
         self.names = tree._names
         self.walker = tree._walker
         self.follower = tree._follower
-        self.retried = set()  # placeholders looked for again once events came
+        # placeholder -> (follower.moves when it was last not found, how often)
+        self.retried = {}
         self.caught_up = False  # the queue was read whole since the last search
 
     def top(self, path, recursive):
@@ -1103,12 +1153,7 @@ class _Finder(object):
         try:
             found = self.walker.open_in(parent, name)
             if found is None:  # gone, or moved on, or a directory above it
-                # renamed: once the events queued by now are applied, it is
-                # looked for again where the names say it is.
-                if placeholder not in self.retried:
-                    self.retried.add(placeholder)
-                    self.follower.new.append(placeholder)
-                else:
+                if not self.again(placeholder):  # renamed meanwhile
                     names.forget(placeholder)
                 return
             fd, opened = found
@@ -1128,6 +1173,20 @@ class _Finder(object):
         names.watched(placeholder, wd)
         self.walker.walk(fd, wd, path, opened, walk, True)
 
+    def again(self, placeholder):
+        """Look for ``placeholder`` again once the events queued by now are
+        applied, unless no rename was applied since it was last looked for and
+        the kernel has queued nothing since (the names are where the disk was),
+        or it was looked for ``_RETRIES`` times already (renames that never
+        stop): whether it will be."""
+        moves = self.follower.moves
+        last, tries = self.retried.get(placeholder, (None, 0))
+        if tries >= _RETRIES or last == moves and not self.drain(None):
+            return False
+        self.retried[placeholder] = moves, tries + 1
+        self.follower.new.append(placeholder)
+        return True
+
     def found_again(self, placeholder, wd):
         """The directory where ``placeholder`` is, is ``wd``, a directory of the
         trees that the names have elsewhere: once the events queued since are
@@ -1137,9 +1196,7 @@ class _Finder(object):
         parent, name = names.parent[placeholder], names.name[placeholder]
         if (names.parent[wd], names.name[wd]) != (parent, name):
             # Its rename may be queued still; a top's never is (it moved).
-            if names.parent[wd] is not None and placeholder not in self.retried:
-                self.retried.add(placeholder)
-                self.follower.new.append(placeholder)
+            if names.parent[wd] is not None and self.again(placeholder):
                 return
             if names.holds(wd, parent):  # a loop: a bind mount of one above
                 names.forget(placeholder)
@@ -1182,6 +1239,8 @@ class _Finder(object):
             self.follower.dead.intersection_update(live)
         walk = _Walk(None, report=[], seen=set())
         walked = []
+        for wd in walker.tops:  # what the walk finds goes after the overflow
+            names.named[wd] = names.clock()
         try:
             for wd, place in list(walker.tops.items()):
                 fd = walker.open_top(wd)
@@ -1233,14 +1292,22 @@ class _Finder(object):
 
     def made(self, found):
         """``found``, ``(wd, mask, name)`` of what a walk found, as CREATE events
-        at the paths the names give now."""
-        found = [(wd, mask, name) for wd, mask, name in found
-                 if self.tree._known(wd) is not None]
-        if found:
-            wds, bits, names = zip(*found)
-            paths = self.names.paths
-            self.tree._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
-                            encoded=True)
+        at the paths the names give now, among the events not returned yet just
+        after the one that gave each its path (the directory's coming, or the
+        last rename above it), the earliest place where that path holds."""
+        places, by_place, tree = {}, {}, self.tree
+        for each in found:
+            wd = each[0]
+            if wd not in places:
+                places[wd] = None if tree._known(wd) is None else \
+                    self.names.since(wd)
+            if places[wd] is not None:
+                by_place.setdefault(places[wd], []).append(each)
+        paths = self.names.paths
+        for at in sorted(by_place, reverse=True):
+            wds, bits, names = zip(*by_place[at])
+            tree._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
+                       encoded=True, at=at)
 
     def drain(self, walk):
         """Queue what the kernel has queued, all of it, but what ``walk`` (if any)
@@ -1373,7 +1440,7 @@ class Tree(object):
         # Non-blocking: after fork() two processes share the queue, and one of
         # them may empty it between the other's FIONREAD and its read.
         self._inotify = _INotify(nonblocking=True)
-        self._names = _Names(None, self._alone)
+        self._names = _Names(None, self._alone, self._ready.__len__)
         self._walker = _Walker(self)
         self._follower = _Follower(self)
         self._finder = _Finder(self)
@@ -1513,8 +1580,13 @@ class Tree(object):
             if self._errors:
                 raise self._errors.pop(0)
             if ready:
-                events = list(ready)
-                ready.clear()
+                events = list(islice(ready, _BATCH))
+                if len(events) == len(ready):
+                    ready.clear()
+                else:
+                    for _ in repeat(None, len(events)):
+                        ready.popleft()
+                self._names.shifted(0, -len(events))
                 self._returned += len(events)
                 return events
             if deadline is None:  # the first wait: the arguments are checked
@@ -1534,11 +1606,12 @@ class Tree(object):
     def _handle(self):
         """Handle the kernel's events in order, into ``_ready`` (a batch at most,
         so that a long queue is not held twice over); then look for the
-        directories that came."""
-        todo, ready = self._todo, self._ready
-        while len(ready) < _BATCH:
+        directories that came. None is returned while one is looked for: what
+        it holds may go before them."""
+        todo, ready, new = self._todo, self._ready, self._follower.new
+        while len(ready) < _BATCH or new:
             if todo:
-                if not self._run(_BATCH - len(ready)):
+                if not self._run(max(_BATCH - len(ready), _BATCH // 4)):
                     self._one(*todo.popleft())
             elif not self._finder.settle():
                 return
@@ -1611,17 +1684,25 @@ class Tree(object):
             del self._alone[wd], self._names.paths[wd]
 
     def _made(self, wds, bits, cookies, names, directories, encoded=False,
-              kinds=None):
+              kinds=None, at=None):
         """The TreeEvents of events given as columns (masks as ``bits``; ``kinds``,
-        the set of them, if known), those asked for, into ``_ready``: the one way
-        events are made."""
+        the set of them, if known), those asked for, into ``_ready`` (at its end,
+        or at place ``at``): the one way events are made."""
         if self._encode and not encoded:
             names = _encoded(names)
         made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
             wds, bits, cookies, names, map(add, directories, names)))
         wanted = self._wanted.__and__
-        self._ready.extend(made if all(map(wanted, kinds or set(bits))) else
-                           compress(made, map(wanted, bits)))
+        if not all(map(wanted, kinds or set(bits))):
+            made = compress(made, map(wanted, bits))
+        ready = self._ready
+        if at is None or at >= len(ready):
+            return ready.extend(made)
+        made = list(made)
+        ready.rotate(-at)
+        ready.extendleft(reversed(made))
+        ready.rotate(at)
+        self._names.shifted(at, len(made))
 
     def _known(self, wd):
         """The path of watch ``wd``; None if it is not the tree's."""

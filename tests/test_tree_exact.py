@@ -231,11 +231,20 @@ def small_queue():
     return make
 
 
-@pytest.mark.parametrize('size,count', [(64, 111), (512, 300)])
+@pytest.mark.parametrize('size,count', [(64, 111), (512, 300), (64, -60),
+                                        (512, -400)])
 def test_an_overflow_of_a_small_queue_is_said_once_and_the_tree_settles(
         tmp, small_queue, size, count):
-    makedirs(tmp, *('w/d%03d/sub' % i for i in range(count)))
+    # count directories side by side, each with one in it; or (negative) one in
+    # another, a chain as deep as that (the walk reads it down, then up)
     w = os.path.join(tmp, 'w')
+    if count > 0:
+        made = [os.path.join(w, 'd%03d' % i) + sub for i in range(count)
+                for sub in ('', '/sub')]
+    else:
+        made = [os.path.join(w, *['d'] * depth) for depth in range(1, 1 - count)]
+    for path in made if count > 0 else made[-1:]:
+        os.makedirs(path)
     tree = small_queue(size, w, masks.ALL_EVENTS)
     with tree:
         for i in range(size + 10):
@@ -250,8 +259,7 @@ def test_an_overflow_of_a_small_queue_is_said_once_and_the_tree_settles(
         assert [event.path for event in events if event.mask & flags.Q_OVERFLOW] \
             == ['']
         assert os.path.join(w, 'lost', 'in') in [event.path for event in events]
-        made = [w] + [os.path.join(w, 'd%03d' % i) + sub for i in range(count)
-                      for sub in ('', '/sub')] + [w + '/lost', w + '/lost/in']
+        made = [w] + made + [w + '/lost', w + '/lost/in']
         assert_exact(tree, w, inodes(made), batch=size // 8)
 
 
@@ -665,3 +673,64 @@ def test_what_a_directory_held_when_it_came_is_reported_before_what_came_after(t
         renames(tmp, ('stage/d', 'w/d'))
         assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d/f', 'CREATE'),
                           ('after', 'CREATE')]
+
+
+def test_what_a_directory_held_is_reported_before_what_came_after_its_rename(tmp):
+    # Read late: the directory came, was filled, renamed, filled again, and a file
+    # was made beside it. It is looked for once its rename is applied; what it
+    # held goes just after that rename, before the file beside it.
+    makedirs(tmp, 'w')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        makedirs(tmp, 'w/n')
+        touch(os.path.join(w, 'n', 'h'))
+        renames(tmp, ('w/n', 'w/r'))
+        touch(os.path.join(w, 'r', 'k'))
+        touch(os.path.join(w, 'after'))
+        assert reported(tree, w) == [
+            ('n', 'CREATE,ISDIR'), ('n', 'MOVED_FROM,ISDIR'), ('r', 'MOVED_TO,ISDIR'),
+            ('r/h', 'CREATE'), ('r/k', 'CREATE'), ('after', 'CREATE')]
+        assert_exact(tree, w)
+
+
+def test_a_new_directory_whose_parent_is_renamed_twice_as_it_is_looked_for_is_found(
+        tmp):
+    # Each time the tree looks for p/n, p has just been renamed (to q, then back):
+    # it looks again as long as renames applied meanwhile may have moved it.
+    makedirs(tmp, 'w/p')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        open_in = tree._walker.open_in
+        moves = [('w/p', 'w/q'), ('w/q', 'w/p')]
+
+        def renaming(parent, name):
+            if name == 'n' and moves:
+                renames(tmp, moves.pop(0))
+            return open_in(parent, name)
+        tree._walker.open_in = renaming
+        makedirs(tmp, 'w/p/n')
+        touch(os.path.join(w, 'p', 'n', 'f'))
+        events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
+        assert moves == []
+        assert events[-1] == 'p/n/f'
+        assert_exact(tree, w)
+
+
+def test_a_file_renamed_over_one_a_walk_listed_is_reported(tmp):
+    # Once the new directory is listed, a file is renamed over one it listed: the
+    # walk reports the first, the kernel's MOVED_TO the second.
+    makedirs(tmp, 'w', 'stage/d', 'out')
+    touch(os.path.join(tmp, 'stage', 'd', 'x'))
+    touch(os.path.join(tmp, 'out', 'y'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        listed = tree._walker._listed
+
+        def renaming(frame, walk):
+            if frame[2] == os.path.join(w, 'd') + os.sep:
+                renames(tmp, ('out/y', 'w/d/x'))
+            return listed(frame, walk)
+        tree._walker._listed = renaming
+        renames(tmp, ('stage/d', 'w/d'))
+        assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d/x', 'CREATE'),
+                                     ('d/x', 'MOVED_TO')]
