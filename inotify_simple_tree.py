@@ -896,8 +896,8 @@ class _Follower(object):
                 self.deleted(wd, name)
 
     def came(self, parent, name):
-        """A directory came as ``name`` in ``parent``: it is looked for once the
-        events queued before it are applied."""
+        """A directory came as ``name`` in ``parent``: it is looked for at once,
+        and, if not found, once the events queued are applied."""
         names = self.names
         if self.excluded(parent, name):
             held = names.holder(parent, name)
@@ -905,6 +905,7 @@ class _Follower(object):
                 names.displace(held)
             return
         self.new.append(names.placeholder(parent, name))
+        self.tree._finder.early(self.new[-1])
 
     def left(self, parent, name, cookie):
         """A directory left ``name`` in ``parent`` by rename ``cookie``: of those the
@@ -1140,9 +1141,25 @@ class _Finder(object):
         self.report(walk)
         return True
 
-    def find(self, placeholder, walk):
+    def early(self, placeholder):
+        """Look for a directory as soon as it came, as inotifywait does: where
+        the names say it is (if nothing queued since has moved it), it is
+        watched and walked at once, and what it holds reported just after its
+        coming; elsewhere, or where it cannot be opened or watched, it is
+        looked for once the events queued are applied."""
+        walk = _Walk(report=[])
+        try:
+            self.find(placeholder, walk, early=True)
+        except OSError as error:  # of the walk below it
+            self.tree._fail(error)
+        finally:
+            self.drain(walk)
+        self.report(walk)
+
+    def find(self, placeholder, walk, early=False):
         """Look for the directory of ``placeholder`` where the names say it is,
-        watch it, then walk it."""
+        watch it, then walk it (``early``: only if it is not elsewhere in the
+        trees, and without looking again if it is not there)."""
         names = self.names
         parent, name = names.parent[placeholder], names.name[placeholder]
         if names.holder(parent, name) != placeholder:  # another took its name
@@ -1153,7 +1170,7 @@ class _Finder(object):
         try:
             found = self.walker.open_in(parent, name)
             if found is None:  # gone, or moved on, or a directory above it
-                if not self.again(placeholder):  # renamed meanwhile
+                if not early and not self.again(placeholder):  # renamed meanwhile
                     names.forget(placeholder)
                 return
             fd, opened = found
@@ -1163,12 +1180,14 @@ class _Finder(object):
                 os.close(fd)
                 raise
         except OSError as e:
+            if early:  # said, if it is still so, once the events are applied
+                return
             names.forget(placeholder)
             raise _named(e, path[:-1])
         walk.wds.add(wd)
         if wd in names:
             os.close(fd)
-            return self.found_again(placeholder, wd)
+            return None if early else self.found_again(placeholder, wd)
         self.tree._alone.pop(wd, None)
         names.watched(placeholder, wd)
         self.walker.walk(fd, wd, path, opened, walk, True)
