@@ -10,10 +10,13 @@ The tree knows a directory by its watch, not by its path: as a name in its paren
 in the kernel's order (:class:`_Follower`), so that a rename is one change to
 them, whatever the disk has done since, and an event's path is the one its
 directory had when it happened. A directory that comes is looked for where the
-names say it is once the events queued before it are applied (:class:`_Finder`):
+names say it is as its coming is applied, and, if it is not there (a rename
+queued since moved it), once the events queued are applied (:class:`_Finder`):
 it is opened, watched through that open descriptor, then listed through it
 (:class:`_Walker`), and what the listing finds is reported as ``CREATE`` events,
-each file once. A directory of the tree that moves into one that came and is not
+each file once, just after the event that gave it the path it has (its coming,
+or the last rename above it): before what came after, which is kept back
+meanwhile. A directory of the tree that moves into one that came and is not
 watched yet is, to the tree, new there, as one moved in from outside is: what it
 holds is reported with what holds it (its events meanwhile are not, and they
 could not be given the paths they had). The tree's own reading of directories is
@@ -381,9 +384,9 @@ class _Names(object):
         latest at which it, or a directory above it, was given a name."""
         named, parent = self.named, self.parent
         at = 0
-        while wd is not None:
+        while wd is not None:  # up to a top, or to a watch alone
             at = max(at, named.get(wd, 0))
-            wd = parent[wd]
+            wd = parent.get(wd)
         return at
 
     def shifted(self, at, count):
@@ -391,7 +394,7 @@ class _Names(object):
         negative)."""
         named = self.named
         for wd, place in list(named.items()):
-            if place > at:
+            if place >= at:  # what is found later in one goes after these
                 if place + count > 0:
                     named[wd] = place + count
                 else:
@@ -896,16 +899,17 @@ class _Follower(object):
                 self.deleted(wd, name)
 
     def came(self, parent, name):
-        """A directory came as ``name`` in ``parent``: it is looked for at once,
-        and, if not found, once the events queued are applied."""
+        """A directory came as ``name`` in ``parent``: it is looked for at once
+        (see _Finder.early), or once the events queued are applied."""
         names = self.names
         if self.excluded(parent, name):
             held = names.holder(parent, name)
             if held is not None:
                 names.displace(held)
             return
-        self.new.append(names.placeholder(parent, name))
-        self.tree._finder.early(self.new[-1])
+        placeholder = names.placeholder(parent, name)
+        if self.new or not self.tree._finder.early(placeholder):
+            self.new.append(placeholder)
 
     def left(self, parent, name, cookie):
         """A directory left ``name`` in ``parent`` by rename ``cookie``: of those the
@@ -1142,11 +1146,14 @@ class _Finder(object):
         return True
 
     def early(self, placeholder):
-        """Look for a directory as soon as it came, as inotifywait does: where
-        the names say it is (if nothing queued since has moved it), it is
+        """Look for a directory as soon as it came, as inotifywait does, if no
+        other is looked for and the kernel has queued nothing since (the disk
+        may be far ahead of a long queue): where the names say it is, it is
         watched and walked at once, and what it holds reported just after its
-        coming; elsewhere, or where it cannot be opened or watched, it is
-        looked for once the events queued are applied."""
+        coming. Whether it was; if not (not there, or it cannot be opened or
+        watched), it is looked for once the events queued are applied."""
+        if self.tree._todo or self.drain(None):
+            return False
         walk = _Walk(report=[])
         try:
             self.find(placeholder, walk, early=True)
@@ -1155,6 +1162,7 @@ class _Finder(object):
         finally:
             self.drain(walk)
         self.report(walk)
+        return placeholder not in self.names
 
     def find(self, placeholder, walk, early=False):
         """Look for the directory of ``placeholder`` where the names say it is,

@@ -734,3 +734,28 @@ def test_a_file_renamed_over_one_a_walk_listed_is_reported(tmp):
         renames(tmp, ('stage/d', 'w/d'))
         assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d/x', 'CREATE'),
                                      ('d/x', 'MOVED_TO')]
+
+
+def test_what_walks_find_in_turn_comes_after_what_holds_it(tmp):
+    # Read late: n1's walk finds n6 and, in it, r16, a directory known elsewhere,
+    # looked for again once the events are applied; what that second walk
+    # reports goes after the first walk's CREATE of n6, not before.
+    makedirs(tmp, 'w/a/b', 'w/c', 'out')
+    w = os.path.join(tmp, 'w')
+    with Tree(w) as tree:
+        touch(os.path.join(w, 'a', 'b', 'f0'))
+        makedirs(tmp, 'w/n1/s1/t')
+        shutil.rmtree(os.path.join(w, 'n1', 's1'))
+        renames(tmp, ('w/a/b', 'w/a/r4'), ('w/c', 'w/a/r5'))
+        makedirs(tmp, 'w/n1/n6')
+        renames(tmp, ('w/a/r5', 'w/a/r7'), ('w/a', 'out/o8'), ('out/o8', 'w/a'))
+        try:
+            exchange(os.path.join(w, 'n1', 'n6'), os.path.join(w, 'a'))
+        except CannotExchange as e:
+            pytest.skip(str(e))
+        renames(tmp, ('w/a', 'w/n1/r14'), ('w/n1/r14', 'out/o15'),
+                ('w/n1/n6/r4', 'w/n1/n6/r16'), ('w/n1/n6/r7', 'w/n1/r17'))
+        makedirs(tmp, 'w/n1/n6/r16/n18')
+        paths = [path for path, _ in reported(tree, w)]
+        assert paths.index('n1/n6') < paths.index('n1/n6/r16')
+        assert_exact(tree, w)
