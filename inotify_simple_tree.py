@@ -284,6 +284,9 @@ class _Names(object):
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
         self.clock = clock   # the place of the next event not returned yet
+        # Directories that left their name unseen (moved before they were
+        # watched), until they land: they and those below them have no path.
+        self.astray = set()
         self.named = {}      # wd -> clock() when it was last given a name
         self._placeholders = -1
 
@@ -321,6 +324,7 @@ class _Names(object):
         self.name[wd] = name
         self._attach(wd, parent, name)
         self.named[wd] = self.clock()
+        self.astray.discard(wd)
         self.changed()
 
     def displace(self, wd):
@@ -334,6 +338,7 @@ class _Names(object):
         del self.parent[wd], self.name[wd]
         self.kids.pop(wd, None)
         self.named.pop(wd, None)
+        self.astray.discard(wd)
         self.changed()
 
     def changed(self):
@@ -412,11 +417,13 @@ class _Names(object):
 
     def path(self, wd):
         """The path of ``wd``, with a separator; those above it are remembered on
-        the way (KeyError: not a directory of the trees)."""
+        the way (KeyError: not a directory of the trees, or astray)."""
         paths, parent, name, sep = self.paths, self.parent, self.name, self.sep
         down = []
         path = paths.get(wd)
         while path is None:
+            if wd in self.astray:
+                raise KeyError(wd)
             up = parent[wd]
             if up is None:
                 path = paths[wd] = name[wd]
@@ -925,10 +932,21 @@ class _Follower(object):
         else:  # none of those watched, or one watched once it had moved already
             moved = next((wd for wd in there if wd < 0 or
                           not self.walker.named(wd, parent, name)), None)
+            if moved is not None and moved > 0 and not self.lands(cookie):
+                # Watched after it moved, out or where no MOVED_TO says: where
+                # it is, and so what its events are about, is not known.
+                self.names.astray.add(moved)
+                self.names.changed()
         if moved is not None:  # until its MOVED_TO, it is no name at all
             self.names.detach(moved)
         self.moving[cookie] = moved
         self.vacated.add((parent, name))
+
+    def lands(self, cookie):
+        """Whether the MOVED_TO of rename ``cookie`` is queued (it comes within
+        the same rename, if at all)."""
+        return any(mask & _MOVED_TO and other == cookie for _, mask, other, _
+                   in islice(self.tree._todo, _LOOKAHEAD))
 
     def self_move(self, watched, parent, cookie):
         """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its
@@ -960,6 +978,8 @@ class _Follower(object):
                 names.move(moved, parent, name)
                 return
             self.drop(moved)
+            if parent not in names:  # the names had it below: dropped with it
+                return
         self.came(parent, name)
 
     def self_moved(self, wd):
@@ -1700,7 +1720,10 @@ class Tree(object):
                 self._overflow_at = self._returned + len(self._ready)
             return self._finder.overflow()
         directory = self._known(wd)
-        if directory is None:  # one the tree made in passing, and removed
+        if directory is None:  # one the tree made in passing, and removed; or
+            # one astray (see _Follower.left), whose end or rename still counts
+            if wd in self._names and mask & (_IGNORED | _MOVE_SELF):
+                follower.follow(wd, mask, cookie, name)
             return
         self._made((wd,), (mask,), (cookie,), (name,), (directory,))
         if wd in self._names:
