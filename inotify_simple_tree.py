@@ -284,9 +284,6 @@ class _Names(object):
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
         self.clock = clock   # the place of the next event not returned yet
-        # Directories that left their name unseen (moved before they were
-        # watched), until they land: they and those below them have no path.
-        self.astray = set()
         self.named = {}      # wd -> clock() when it was last given a name
         self._placeholders = -1
 
@@ -324,7 +321,6 @@ class _Names(object):
         self.name[wd] = name
         self._attach(wd, parent, name)
         self.named[wd] = self.clock()
-        self.astray.discard(wd)
         self.changed()
 
     def displace(self, wd):
@@ -338,7 +334,6 @@ class _Names(object):
         del self.parent[wd], self.name[wd]
         self.kids.pop(wd, None)
         self.named.pop(wd, None)
-        self.astray.discard(wd)
         self.changed()
 
     def changed(self):
@@ -417,13 +412,11 @@ class _Names(object):
 
     def path(self, wd):
         """The path of ``wd``, with a separator; those above it are remembered on
-        the way (KeyError: not a directory of the trees, or astray)."""
+        the way (KeyError: not a directory of the trees)."""
         paths, parent, name, sep = self.paths, self.parent, self.name, self.sep
         down = []
         path = paths.get(wd)
         while path is None:
-            if wd in self.astray:
-                raise KeyError(wd)
             up = parent[wd]
             if up is None:
                 path = paths[wd] = name[wd]
@@ -932,21 +925,10 @@ class _Follower(object):
         else:  # none of those watched, or one watched once it had moved already
             moved = next((wd for wd in there if wd < 0 or
                           not self.walker.named(wd, parent, name)), None)
-            if moved is not None and moved > 0 and not self.lands(cookie):
-                # Watched after it moved, out or where no MOVED_TO says: where
-                # it is, and so what its events are about, is not known.
-                self.names.astray.add(moved)
-                self.names.changed()
         if moved is not None:  # until its MOVED_TO, it is no name at all
             self.names.detach(moved)
         self.moving[cookie] = moved
         self.vacated.add((parent, name))
-
-    def lands(self, cookie):
-        """Whether the MOVED_TO of rename ``cookie`` is queued (it comes within
-        the same rename, if at all)."""
-        return any(mask & _MOVED_TO and other == cookie for _, mask, other, _
-                   in islice(self.tree._todo, _LOOKAHEAD))
 
     def self_move(self, watched, parent, cookie):
         """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its
@@ -1216,6 +1198,15 @@ class _Finder(object):
         if wd in names:
             os.close(fd)
             return None if early else self.found_again(placeholder, wd)
+        if not self.walker.named(wd, parent, name):
+            # Renamed between its opening and its watch: no MOVE_SELF says so,
+            # and what it holds would have the name it left. Looked for again
+            # once its rename, queued by now, is applied.
+            os.close(fd)
+            self.follower.unwatch_stray(wd)
+            if not early and not self.again(placeholder):
+                names.forget(placeholder)
+            return
         self.tree._alone.pop(wd, None)
         names.watched(placeholder, wd)
         self.walker.walk(fd, wd, path, opened, walk, True)
@@ -1265,6 +1256,9 @@ class _Finder(object):
             if wd in names:
                 names.forget(wd)  # the walk finds them
         self.follower.new.clear()
+        for moved in self.follower.moving.values():  # detached: no walk reaches
+            if moved is not None and moved in names:  # them; found again as new
+                self.follower.drop(moved)
         self.follower.moving.clear()
         self.follower.leaving.clear()
         self.retried.clear()
@@ -1720,10 +1714,7 @@ class Tree(object):
                 self._overflow_at = self._returned + len(self._ready)
             return self._finder.overflow()
         directory = self._known(wd)
-        if directory is None:  # one the tree made in passing, and removed; or
-            # one astray (see _Follower.left), whose end or rename still counts
-            if wd in self._names and mask & (_IGNORED | _MOVE_SELF):
-                follower.follow(wd, mask, cookie, name)
+        if directory is None:  # one the tree made in passing, and removed
             return
         self._made((wd,), (mask,), (cookie,), (name,), (directory,))
         if wd in self._names:
