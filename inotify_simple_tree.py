@@ -923,7 +923,11 @@ class _Follower(object):
         if moved is not None:
             self.leaving[moved] = cookie
         else:  # none of those watched, or one watched once it had moved already
-            moved = next((wd for wd in there if wd < 0 or
+            # (but one whose own later rename is queued was watched after this
+            # one, and stays where the walk found it until that rename says)
+            later = set(wd for wd, mask, _, _ in islice(self.tree._todo, _LOOKAHEAD)
+                        if mask & _MOVE_SELF)
+            moved = next((wd for wd in there if wd < 0 or wd not in later and
                           not self.walker.named(wd, parent, name)), None)
         if moved is not None:  # until its MOVED_TO, it is no name at all
             self.names.detach(moved)

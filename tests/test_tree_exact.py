@@ -804,3 +804,40 @@ def test_a_directory_that_left_unmatched_before_an_overflow_is_not_kept(tmp):
         settle(tree, w)
         assert len(done) == 2
         assert_exact(tree, w)
+
+
+def test_a_directory_watched_after_it_moved_out_and_back_says_nothing_at_its_old_path(
+        tmp):
+    # As the tree walks a new directory, d4 in it moves out and back (before
+    # it is watched), then is renamed d8 (watched by then), then a file is
+    # written in it: the file is reported where it is, at w/d8/d5, and never
+    # at w/d1/d4/d5. The first move's MOVED_FROM, with no MOVE_SELF, is older
+    # than the watch: d4 stays where the walk found it until its own rename.
+    makedirs(tmp, 'w', 'out')
+    w = os.path.join(tmp, 'w')
+
+    def write(path):
+        with open(os.path.join(tmp, path), 'w') as f:
+            f.write('x')
+    acts = {
+        2: lambda: (makedirs(tmp, 'w/d1/d4/d5'),
+                    renames(tmp, ('w/d1/d2', 'w/d1/d4/d5/d6'))),
+        3: lambda: renames(tmp, ('w/d1/d4', 'out/o7'), ('out/o7', 'w/d1/d4')),
+        5: lambda: renames(tmp, ('w/d1/d4', 'w/d8')),
+        7: lambda: write('w/d8/d5/f10'),
+    }
+    asked = []
+
+    def exclude(path):  # stands in for another process, acting as the tree reads
+        asked.append(path)
+        if len(asked) in acts:
+            acts[len(asked)]()
+        return False
+    with Tree(w, exclude=exclude) as tree:
+        makedirs(tmp, 'w/d1/d2/d3')
+        renames(tmp, ('w/d1/d2/d3', 'w/d1/d4'))
+        paths = [event.path for event in settle(tree, w)]
+        assert len(asked) >= 7
+        assert set(os.path.relpath(path, w) for path in paths
+                   if path.endswith('f10')) == set(['d8/d5/f10'])
+        assert_exact(tree, w)
