@@ -923,16 +923,30 @@ class _Follower(object):
         if moved is not None:
             self.leaving[moved] = cookie
         else:  # none of those watched, or one watched once it had moved already
-            # (but one whose own later rename is queued was watched after this
-            # one, and stays where the walk found it until that rename says)
-            later = set(wd for wd, mask, _, _ in islice(self.tree._todo, _LOOKAHEAD)
-                        if mask & _MOVE_SELF)
+            # (but not one that a later rename, queued, moves from this very
+            # name: this older one came before its watch)
+            later = self.leaves_later(parent, name)
             moved = next((wd for wd in there if wd < 0 or wd not in later and
                           not self.walker.named(wd, parent, name)), None)
         if moved is not None:  # until its MOVED_TO, it is no name at all
             self.names.detach(moved)
         self.moving[cookie] = moved
         self.vacated.add((parent, name))
+
+    def leaves_later(self, parent, name):
+        """The watched directories that a rename queued later moves from
+        ``name`` in ``parent``: the MOVE_SELF that follows its MOVED_FROM (the
+        kernel queues it within the same rename)."""
+        found, leaving = set(), False
+        for wd, mask, _, other in islice(self.tree._todo, _LOOKAHEAD):
+            if mask & _MOVED_FROM and wd == parent:
+                if self.tree._encode:
+                    other = other.encode(_FS_ENCODING, _FS_ERRORS)
+                leaving = other == name
+            elif mask & _MOVE_SELF and leaving:
+                found.add(wd)
+                leaving = False
+        return found
 
     def self_move(self, watched, parent, cookie):
         """The one of ``watched`` that rename ``cookie`` from ``parent`` moved: its

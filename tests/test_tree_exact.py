@@ -841,3 +841,29 @@ def test_a_directory_watched_after_it_moved_out_and_back_says_nothing_at_its_old
         assert set(os.path.relpath(path, w) for path in paths
                    if path.endswith('f10')) == set(['d8/d5/f10'])
         assert_exact(tree, w)
+
+
+def test_a_directory_moved_out_between_opening_and_watch_then_renamed_is_dropped(
+        tmp):
+    # X is opened by the first walk, moved out before it is watched (no
+    # MOVE_SELF), then renamed outside once watched (a MOVE_SELF): that later
+    # rename is not one from its name in the tree, so the older MOVED_FROM is
+    # its, and it is no longer watched.
+    makedirs(tmp, 'w/D/X', 'out')
+    w = os.path.join(tmp, 'w')
+    done = []
+
+    def racing(fd):
+        if not done and os.readlink('/proc/self/fd/%d' % fd) == os.path.join(
+                w, 'D', 'X'):
+            done.append(renames(tmp, ('w/D/X', 'out/o')))
+        return watch(fd)
+    with Tree(None) as tree:
+        watch = tree._walker.watch
+        tree._walker.watch = racing
+        tree.watch(w)
+        touch(os.path.join(w, 'D', 'f1'))  # a change of a name in D after it
+        renames(tmp, ('out/o', 'out/p'))
+        settle(tree, w)
+        assert done
+        assert_exact(tree, w)
