@@ -925,7 +925,7 @@ class _Follower(object):
         else:  # none of those watched, or one watched once it had moved already
             # (but not one that a later rename, queued, moves from this very
             # name: this older one came before its watch)
-            later = self.leaves_later(parent, name)
+            later = self.leaves_later(parent, name) if watched else ()
             moved = next((wd for wd in there if wd < 0 or wd not in later and
                           not self.walker.named(wd, parent, name)), None)
         if moved is not None:  # until its MOVED_TO, it is no name at all
