@@ -249,6 +249,18 @@ def queue_size():
     return size
 
 
+def before(tree, step, act):
+    """``act(*args)`` done each time before the tree's walker takes ``step`` (one
+    of its methods, by name) with those arguments: another process acting in
+    the tree's window."""
+    taken = getattr(tree._walker, step)
+
+    def acting(*args):
+        act(*args)
+        return taken(*args)
+    setattr(tree._walker, step, acting)
+
+
 def overflow(directory, size):
     """Queue ``size`` + 2 CREATE events in ``directory``, without lowering the size
     of the queue for the whole machine: x and y made and removed in turn, so that

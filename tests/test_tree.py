@@ -11,6 +11,7 @@ import pytest
 
 from burst import churn
 from conftest import WAIT
+from conftest import before
 from conftest import in_user_namespace
 from conftest import overflow
 from conftest import queue_size
@@ -609,15 +610,12 @@ def race(tmp, tree, hook, newcomer):
         os.makedirs(os.path.join(tmp, path))
     touch(os.path.join(tmp, 'target', 'secret'))
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
-    original = getattr(tree._walker, hook)
-
     def swapping(*args):
         if os.path.isdir(os.path.join(w, 'd')) and not os.path.exists(
                 os.path.join(w, 'e')):
             os.rename(os.path.join(w, 'd'), os.path.join(w, 'e'))
             NEWCOMERS[newcomer](w)
-        return original(*args)
-    setattr(tree._walker, hook, swapping)
+    before(tree, hook, swapping)
     os.rename(os.path.join(tmp, 'stage', 'd'), os.path.join(w, 'd'))
     events = read_until(tree, os.path.join(w, 'e'))
     touch(os.path.join(w, 'e', 'late'))
@@ -661,13 +659,10 @@ def test_a_directory_moved_on_out_before_it_is_looked_for_is_dropped(tmp, tree_o
     os.makedirs(os.path.join(tmp, 'out'))
     tree = tree_of(flags.CREATE | masks.MOVE)
     w = os.path.join(tmp, 'w')
-    open_in = tree._walker.open_in
-
     def moving_on(parent, name):
         if name == 'b' and os.path.exists(os.path.join(w, 'b')):
             os.rename(os.path.join(w, 'b'), os.path.join(tmp, 'out', 'b'))
-        return open_in(parent, name)
-    tree._walker.open_in = moving_on
+    before(tree, 'open_in', moving_on)
     os.rename(os.path.join(tmp, 'stage', 'b'), os.path.join(w, 'b'))
     events = read_until(tree, os.path.join(w, 'b'))
     touch(os.path.join(tmp, 'out', 'b', 'late'))

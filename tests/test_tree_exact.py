@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import WAIT
+from conftest import before
 from conftest import in_user_namespace
 from conftest import overflow
 from conftest import queue_size
@@ -470,14 +471,11 @@ def test_a_directory_renamed_between_its_opening_and_its_watch_is_not_kept(tmp):
     makedirs(tmp, 'w', 'out', 'stage/new/victim')
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE) as tree:
-        watch = tree._walker.watch
-
         def moving(fd):
             victim = os.path.join(w, 'new', 'victim')
             if os.readlink('/proc/self/fd/%d' % fd) == victim:
                 renames(tmp, ('w/new/victim', 'out/victim'))
-            return watch(fd)
-        tree._walker.watch = moving
+        before(tree, 'watch', moving)
         renames(tmp, ('stage/new', 'w/new'))
         settle(tree, w)
         touch(os.path.join(tmp, 'out', 'victim', 'secret'))
@@ -561,12 +559,8 @@ def names(mask):
 def before_listing(tree, act):
     """``act(path)`` done each time before the tree lists a directory (``path``:
     the directory's, as its descriptor tells)."""
-    entries = tree._walker.entries
-
-    def acting(fd, all_entries):
-        act(os.readlink('/proc/self/fd/%d' % fd))
-        return entries(fd, all_entries)
-    tree._walker.entries = acting
+    before(tree, 'entries',
+           lambda fd, all_entries: act(os.readlink('/proc/self/fd/%d' % fd)))
 
 
 def reported(tree, top):
@@ -583,18 +577,13 @@ def test_what_a_walk_found_in_a_directory_renamed_meanwhile_comes_before_what_fo
     touch(os.path.join(tmp, 'stage', 'd', 'f'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        listed = tree._walker._listed
-
         def renaming(path):
             if os.path.isdir(os.path.join(w, 'd')):
                 renames(tmp, ('w/d', 'w/e'))
                 touch(os.path.join(w, 'e', 'g'))
-
-        def after(frame, walk):
-            touch(os.path.join(w, 'after'))
-            return listed(frame, walk)
         before_listing(tree, renaming)
-        tree._walker._listed = after
+        before(tree, '_listed',
+               lambda frame, walk: touch(os.path.join(w, 'after')))
         renames(tmp, ('stage/d', 'w/d'))
         assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d', 'MOVED_FROM,ISDIR'),
                           ('e', 'MOVED_TO,ISDIR'), ('e/f', 'CREATE'),
@@ -644,13 +633,10 @@ def test_a_new_directory_whose_parent_is_renamed_as_it_is_looked_for_is_found(tm
     makedirs(tmp, 'w/a')
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        open_in = tree._walker.open_in
-
         def renaming(parent, name):
             if os.path.isdir(os.path.join(w, 'a', 'n')):
                 renames(tmp, ('w/a', 'w/b'))
-            return open_in(parent, name)
-        tree._walker.open_in = renaming
+        before(tree, 'open_in', renaming)
         makedirs(tmp, 'w/a/n')
         touch(os.path.join(w, 'a', 'n', 'f'))
         events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
@@ -700,14 +686,12 @@ def test_a_new_directory_whose_parent_is_renamed_twice_as_it_is_looked_for_is_fo
     makedirs(tmp, 'w/p')
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        open_in = tree._walker.open_in
         moves = [('w/p', 'w/q'), ('w/q', 'w/p')]
 
         def renaming(parent, name):
             if name == 'n' and moves:
                 renames(tmp, moves.pop(0))
-            return open_in(parent, name)
-        tree._walker.open_in = renaming
+        before(tree, 'open_in', renaming)
         makedirs(tmp, 'w/p/n')
         touch(os.path.join(w, 'p', 'n', 'f'))
         events = [os.path.relpath(event.path, w) for event in settle(tree, w)]
@@ -724,13 +708,10 @@ def test_a_file_renamed_over_one_a_walk_listed_is_reported(tmp):
     touch(os.path.join(tmp, 'out', 'y'))
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        listed = tree._walker._listed
-
         def renaming(frame, walk):
             if frame[2] == os.path.join(w, 'd') + os.sep:
                 renames(tmp, ('out/y', 'w/d/x'))
-            return listed(frame, walk)
-        tree._walker._listed = renaming
+        before(tree, '_listed', renaming)
         renames(tmp, ('stage/d', 'w/d'))
         assert reported(tree, w) == [('d', 'MOVED_TO,ISDIR'), ('d/x', 'CREATE'),
                                      ('d/x', 'MOVED_TO')]
@@ -768,14 +749,11 @@ def test_a_new_directory_renamed_as_it_is_watched_reports_what_it_holds_where_it
     makedirs(tmp, 'w')
     w = os.path.join(tmp, 'w')
     with Tree(w, flags.CREATE | masks.MOVE) as tree:
-        watch = tree._walker.watch
-
         def renaming(fd):
             if os.readlink('/proc/self/fd/%d' % fd) == os.path.join(w, 'n'):
                 renames(tmp, ('w/n', 'w/r'))
                 touch(os.path.join(w, 'r', 'k'))
-            return watch(fd)
-        tree._walker.watch = renaming
+        before(tree, 'watch', renaming)
         makedirs(tmp, 'w/n')
         paths = [path for path, _ in reported(tree, w)]
         assert [path for path in paths if path.endswith('k')] == ['r/k']
@@ -857,10 +835,8 @@ def test_a_directory_moved_out_between_opening_and_watch_then_renamed_is_dropped
         if not done and os.readlink('/proc/self/fd/%d' % fd) == os.path.join(
                 w, 'D', 'X'):
             done.append(renames(tmp, ('w/D/X', 'out/o')))
-        return watch(fd)
     with Tree(None) as tree:
-        watch = tree._walker.watch
-        tree._walker.watch = racing
+        before(tree, 'watch', racing)
         tree.watch(w)
         touch(os.path.join(w, 'D', 'f1'))  # a change of a name in D after it
         renames(tmp, ('out/o', 'out/p'))
