@@ -129,6 +129,15 @@ def _encoded(names):
 _ASCII_ONCE = codecs.lookup(_FS_ENCODING).name in ('utf-8', 'ascii')
 
 
+def _drop(queue, count):
+    """Take the first ``count`` items out of deque ``queue``."""
+    if count == len(queue):
+        queue.clear()
+    else:
+        for _ in repeat(None, count):
+            queue.popleft()
+
+
 class TreeEvent(namedtuple('TreeEvent', ['wd', 'mask', 'cookie', 'name', 'path'])):
     """An :class:`~inotify_simple.Event` with the path of what it is about.
 
@@ -1640,11 +1649,7 @@ class Tree(object):
                 raise self._errors.pop(0)
             if ready:
                 events = list(islice(ready, _BATCH))
-                if len(events) == len(ready):
-                    ready.clear()
-                else:
-                    for _ in repeat(None, len(events)):
-                        ready.popleft()
+                _drop(ready, len(events))
                 self._names.shifted(0, -len(events))
                 self._returned += len(events)
                 return events
@@ -1708,11 +1713,7 @@ class Tree(object):
                 break
             size *= 4
         self._made(wds, bits, cookies, names, directories, kinds=kinds)
-        if len(wds) == len(todo):
-            todo.clear()
-        else:
-            for _ in repeat(None, len(wds)):
-                todo.popleft()
+        _drop(todo, len(wds))
         return len(wds)
 
     def _one(self, wd, mask, cookie, name):
