@@ -161,6 +161,7 @@ class Churn(object):
             away = os.path.join(self.outside, self.name('o'))
             os.rename(source, away)
             os.rename(away, source)
+            self.came(source)  # to the tree, one left and another came
             self.done.append(('out_and_back', source))
 
     def build_and_move_in(self, a, b, c):
