@@ -48,7 +48,13 @@ class Run(object):
         self.churn.do(operation, a, b, c)
 
     def read(self):
-        self.events += self.tree.read(timeout=0)
+        """Read all that is queued (a read() returns what one read of the kernel's
+        queue gives): the directories that came are watched then."""
+        while True:
+            events = self.tree.read(timeout=0)
+            if not events:
+                break
+            self.events += events
         self.churn.read()
 
     def check(self):
