@@ -278,12 +278,13 @@ class _Names(object):
     its last events, but is ``displaced``: no longer what that name is, until its
     watch ends or it moves on.
 
-    Where each directory was last given a name is kept as a place among the
-    events not returned yet (``clock()`` when it was), so that what is found in
-    a directory is reported once its path is the one it has now, and no later.
+    Where each directory was last given a name is kept as the mark of the event
+    that came just before (``now`` then: see Tree._made), so that what is found
+    in a directory is reported once its path is the one it has now, and no
+    later.
     """
 
-    def __init__(self, sep, alone, clock):
+    def __init__(self, sep, alone):
         self.sep = sep
         self.parent = {}     # wd -> its parent's wd; None for a top
         self.name = {}       # wd -> its name (a top's: its path)
@@ -292,8 +293,8 @@ class _Names(object):
         self.paths = _Paths()
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
-        self.clock = clock   # the place of the next event not returned yet
-        self.named = {}      # wd -> clock() when it was last given a name
+        self.now = 0         # the mark of the latest event to return
+        self.named = {}      # wd -> ``now`` when it was last given a name
         self._placeholders = -1
 
     def __contains__(self, wd):
@@ -312,7 +313,7 @@ class _Names(object):
         placeholder."""
         self._placeholders -= 1
         self.add(self._placeholders, parent, name)
-        self.named[self._placeholders] = self.clock()
+        self.named[self._placeholders] = self.now
         return self._placeholders
 
     def watched(self, placeholder, wd):
@@ -329,7 +330,7 @@ class _Names(object):
         self.parent[wd] = parent
         self.name[wd] = name
         self._attach(wd, parent, name)
-        self.named[wd] = self.clock()
+        self.named[wd] = self.now
         self.changed()
 
     def displace(self, wd):
@@ -389,8 +390,9 @@ class _Names(object):
         return False
 
     def since(self, wd):
-        """The place after which the path of ``wd`` is the one it has now: the
-        latest at which it, or a directory above it, was given a name."""
+        """The mark of the event after which the path of ``wd`` is the one it
+        has now: the latest at which it, or a directory above it, was given a
+        name."""
         named, parent = self.named, self.parent
         at = 0
         while wd is not None:  # up to a top, or to a watch alone
@@ -398,16 +400,12 @@ class _Names(object):
             wd = parent.get(wd)
         return at
 
-    def shifted(self, at, count):
-        """``count`` events were put in at place ``at`` (taken out before it, if
-        negative)."""
+    def returned(self, first):
+        """The events marked before ``first`` are returned: a name given before
+        them places nothing any more."""
         named = self.named
-        for wd, place in list(named.items()):
-            if place >= at:  # what is found later in one goes after these
-                if place + count > 0:
-                    named[wd] = place + count
-                else:
-                    del named[wd]
+        for wd in [wd for wd, mark in named.items() if mark < first]:
+            del named[wd]
 
     def top_of(self, wd):
         """The top ``wd`` is below, and the names on the way down to it."""
@@ -1308,7 +1306,7 @@ class _Finder(object):
         walk = _Walk(None, report=[], seen=set())
         walked = []
         for wd in walker.tops:  # what the walk finds goes after the overflow
-            names.named[wd] = names.clock()
+            names.named[wd] = names.now
         try:
             for wd, place in list(walker.tops.items()):
                 fd = walker.open_top(wd)
@@ -1498,6 +1496,9 @@ class Tree(object):
         self._alone = {}    # wd -> path, of what is watched alone
         self._todo = deque()   # the kernel's events (wd, mask, cookie, name), to handle
         self._ready = deque()  # TreeEvents handled, to return
+        # The mark of each of them: the events' are 1, 2, 3... as they come;
+        # what a walk found has the mark of the event it goes after.
+        self._marks = deque()
         self._errors = []   # to raise from read(), without onerror
         self._returned = 0  # events returned by read(), ever
         self._window = 16   # how many events _run() looks at first
@@ -1508,7 +1509,7 @@ class Tree(object):
         # Non-blocking: after fork() two processes share the queue, and one of
         # them may empty it between the other's FIONREAD and its read.
         self._inotify = _INotify(nonblocking=True)
-        self._names = _Names(None, self._alone, self._ready.__len__)
+        self._names = _Names(None, self._alone)
         self._walker = _Walker(self)
         self._follower = _Follower(self)
         self._finder = _Finder(self)
@@ -1641,7 +1642,7 @@ class Tree(object):
         return self._used(self._read, timeout, read_delay)
 
     def _read(self, timeout, read_delay):
-        todo, ready = self._todo, self._ready
+        todo, ready, marks = self._todo, self._ready, self._marks
         deadline = None
         while True:
             self._handle()
@@ -1650,7 +1651,8 @@ class Tree(object):
             if ready:
                 events = list(islice(ready, _BATCH))
                 _drop(ready, len(events))
-                self._names.shifted(0, -len(events))
+                _drop(marks, len(events))
+                self._names.returned(marks[0] if marks else self._names.now + 1)
                 self._returned += len(events)
                 return events
             if deadline is None:  # the first wait: the arguments are checked
@@ -1746,8 +1748,9 @@ class Tree(object):
     def _made(self, wds, bits, cookies, names, directories, encoded=False,
               kinds=None, at=None):
         """The TreeEvents of events given as columns (masks as ``bits``; ``kinds``,
-        the set of them, if known), those asked for, into ``_ready`` (at its end,
-        or at place ``at``): the one way events are made."""
+        the set of them, if known), those asked for, into ``_ready``: at its end,
+        or just after the event marked ``at`` and what went there before them.
+        The one way events are made."""
         if self._encode and not encoded:
             names = _encoded(names)
         made = map(_tuple_new, repeat(TreeEvent, len(wds)), zip(
@@ -1755,14 +1758,25 @@ class Tree(object):
         wanted = self._wanted.__and__
         if not all(map(wanted, kinds or set(bits))):
             made = compress(made, map(wanted, bits))
-        ready = self._ready
-        if at is None or at >= len(ready):
-            return ready.extend(made)
+        ready, marks = self._ready, self._marks
+        if at is None:
+            count, now = len(ready), self._names.now
+            ready.extend(made)
+            count = len(ready) - count
+            marks.extend(range(now + 1, now + 1 + count))
+            self._names.now = now + count
+            return
         made = list(made)
-        ready.rotate(-at)
-        ready.extendleft(reversed(made))
-        ready.rotate(at)
-        self._names.shifted(at, len(made))
+        place = bisect(marks, at)
+        if place < len(ready):
+            for queue, items in ((ready, reversed(made)),
+                                 (marks, repeat(at, len(made)))):
+                queue.rotate(-place)
+                queue.extendleft(items)
+                queue.rotate(place)
+        else:
+            ready.extend(made)
+            marks.extend(repeat(at, len(made)))
 
     def _known(self, wd):
         """The path of watch ``wd``; None if it is not the tree's."""

@@ -843,3 +843,26 @@ def test_a_directory_moved_out_between_opening_and_watch_then_renamed_is_dropped
         settle(tree, w)
         assert done
         assert_exact(tree, w)
+
+
+def test_what_a_walk_finds_below_a_new_directory_comes_after_what_it_holds(tmp):
+    # n comes, holding f and s/t. Before s is listed, x is renamed: what s holds
+    # is reported once that rename is, and still after the CREATE of s.
+    makedirs(tmp, 'w/x', 'stage/n/s/t')
+    touch(os.path.join(tmp, 'stage', 'n', 'f'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w) as tree:
+        def renaming(path):
+            if path == os.path.join(w, 'n', 's') and os.path.isdir(
+                    os.path.join(w, 'x')):
+                renames(tmp, ('w/x', 'w/y'))
+                touch(os.path.join(w, 'z'))
+        before_listing(tree, renaming)
+        renames(tmp, ('stage/n', 'w/n'))
+        events = tree.read(timeout=WAIT * 1000)  # n last: found at once
+        paths = [os.path.relpath(event.path, w) for event in events] + [
+            path for path, kinds in reported(tree, w)
+            if 'CREATE' in kinds or 'MOVED_TO' in kinds]
+        assert paths.index('n') < paths.index('n/s') < paths.index('n/s/t')
+        assert paths.index('n/f') < paths.index('n/s/t')
+        assert_exact(tree, w)
