@@ -625,7 +625,7 @@ class _Walker(object):
             if names.parent[wd] is None:  # a top, found in another tree
                 del self.tops[wd]
             names.move(wd, parent, name)
-        elif names.at(parent, name)[-1:] != [wd]:
+        elif names.holder(parent, name) != wd:
             names.move(wd, parent, name)  # displaced: its name again
         if walk.seen is None:
             return None

@@ -866,3 +866,35 @@ def test_what_a_walk_finds_below_a_new_directory_comes_after_what_it_holds(tmp):
         assert paths.index('n') < paths.index('n/s') < paths.index('n/s/t')
         assert paths.index('n/f') < paths.index('n/s/t')
         assert_exact(tree, w)
+
+
+def test_a_directory_renamed_as_an_overflow_is_walked_then_overflowed_again_is_kept(
+        tmp):
+    # Between an overflow's drain and its walk, a/x moves to b/x and the queue
+    # overflows again. The walk has x at b/x before the rename is applied, whose
+    # MOVED_TO then looks like another directory come over it; the second
+    # overflow forgets that one, and x must have its name again, watched with
+    # what it holds, following renames above it and dropped when it leaves.
+    makedirs(tmp, 'w/a/x/s', 'w/b', 'out')
+    w = os.path.join(tmp, 'w')
+    size = queue_size()
+    with Tree(w) as tree:
+        def renaming(wd):
+            if not os.path.isdir(os.path.join(w, 'b', 'x')):
+                renames(tmp, ('w/a/x', 'w/b/x'))
+                overflow(w, size)
+        before(tree, 'open_top', renaming)
+        overflow(w, size)
+        settle(tree, w)
+        os.mkdir(os.path.join(w, 'new'))
+        settle(tree, w)
+        assert differences(tree.watches(), kernel_watches(tree.fileno()), w) == []
+        os.mkdir(os.path.join(w, 'b', 'x', 's', 'deep'))
+        settle(tree, w)
+        renames(tmp, ('w/b', 'w/c'))
+        touch(os.path.join(w, 'c', 'x', 's', 'deep', 'f'))
+        renames(tmp, ('w/c/x', 'out/x'))
+        touch(os.path.join(tmp, 'out', 'x', 'secret'))
+        paths = [path for path, kinds in reported(tree, w) if 'CREATE' in kinds]
+        assert paths == ['c/x/s/deep/f']
+        assert_exact(tree, w)
