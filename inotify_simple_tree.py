@@ -74,6 +74,8 @@ _READS = _OPEN | _ACCESS | _CLOSE_NOWRITE
 _FOLLOWED = _ISDIR | _MOVE_SELF | _Q_OVERFLOW | _IGNORED
 # What changes the names in a directory.
 _NAMING = _CREATE | _DELETE | _MOVED_FROM | _MOVED_TO
+# A directory renamed into one of the trees.
+_MOVED_IN = _MOVED_TO | _ISDIR
 
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)  # Python 3.3+
 _O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0o200000)
@@ -1338,8 +1340,10 @@ class _Finder(object):
         if not walk.report:
             return
         todo, places, end = self.tree._todo, walk.places, len(self.tree._todo)
-        # Where each may go: at once (0), or just after a rename.
-        after = [0] + [at + 1 for at, event in enumerate(todo) if event[1] & _MOVE_SELF]
+        # Where each may go: at once (0), or just after a rename (a watched
+        # directory's MOVE_SELF, or a directory's coming from elsewhere).
+        after = [0] + [at + 1 for at, event in enumerate(todo) if event[1] & _MOVE_SELF
+                       or event[1] & _MOVED_IN == _MOVED_IN]
         if len(after) == 1:
             return self.made(walk.report)
         found = {}
@@ -1356,17 +1360,18 @@ class _Finder(object):
             done = place
         todo.extend(islice(events, done, None))
 
-    def made(self, found):
+    def made(self, found, due=False):
         """``found``, ``(wd, mask, name)`` of what a walk found, as CREATE events
         at the paths the names give now, among the events not returned yet just
         after the one that gave each its path (the directory's coming, or the
-        last rename above it), the earliest place where that path holds."""
+        last rename above it), the earliest place where that path holds; or
+        after all of them, if ``due`` now (just after a rename: see report())."""
         places, by_place, tree = {}, {}, self.tree
         for each in found:
             wd = each[0]
             if wd not in places:
                 places[wd] = None if tree._known(wd) is None else \
-                    self.names.since(wd)
+                    self.names.now if due else self.names.since(wd)
             if places[wd] is not None:
                 by_place.setdefault(places[wd], []).append(each)
         paths = self.names.paths
@@ -1723,7 +1728,7 @@ class Tree(object):
         of a watch the tree does not know (any more)."""
         follower = self._follower
         if not wd:  # no watch's: what a walk found, due here (see _Finder.report)
-            return self._finder.made(name)
+            return self._finder.made(name, due=True)
         if wd in follower.dead:  # what is queued of a watch removed, up to its IGNORED
             if mask & _IGNORED:
                 follower.dead.discard(wd)

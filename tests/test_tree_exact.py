@@ -898,3 +898,21 @@ def test_a_directory_renamed_as_an_overflow_is_walked_then_overflowed_again_is_k
         paths = [path for path, kinds in reported(tree, w) if 'CREATE' in kinds]
         assert paths == ['c/x/s/deep/f']
         assert_exact(tree, w)
+
+
+def test_what_a_directory_that_came_back_holds_comes_after_its_coming_back(tmp):
+    # c comes and leaves before the tree reads; it is looked for where it was
+    # (another may have come unseen), and comes back as it is opened: what it
+    # holds is reported after its MOVED_TO, not between its leaving and that.
+    makedirs(tmp, 'w', 'stage/c/n/s', 'out')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        def back(parent, name):
+            if name == 'c' and not os.path.isdir(os.path.join(w, 'c')):
+                renames(tmp, ('out/o', 'w/c'))
+        before(tree, 'open_in', back)
+        renames(tmp, ('stage/c', 'w/c'), ('w/c', 'out/o'))
+        events = reported(tree, w)
+        assert events[:2] == [('c', 'MOVED_TO,ISDIR'), ('c', 'MOVED_FROM,ISDIR')]
+        assert [path for path, _ in events[2:]] == ['c', 'c/n', 'c/n/s']
+        assert_exact(tree, w)
