@@ -280,10 +280,10 @@ class _Names(object):
     its last events, but is ``displaced``: no longer what that name is, until its
     watch ends or it moves on.
 
-    Where each directory was last given a name is kept as the mark of the event
-    that came just before (``now`` then: see Tree._made), so that what is found
-    in a directory is reported once its path is the one it has now, and no
-    later.
+    Where each directory was last given a name, or what it held last reported,
+    is kept as the mark of the event that came just before (see Tree._made), so
+    that what is found in a directory is reported once its path is the one it
+    has now and after what is known of it, and no later.
     """
 
     def __init__(self, sep, alone):
@@ -296,7 +296,7 @@ class _Names(object):
         self.paths.names, self.paths.alone = self, alone
         self.version = 0     # changed with every change, for watches() elsewhere
         self.now = 0         # the mark of the latest event to return
-        self.named = {}      # wd -> ``now`` when it was last given a name
+        self.named = {}      # wd -> that mark
         self._placeholders = -1
 
     def __contains__(self, wd):
@@ -1374,11 +1374,14 @@ class _Finder(object):
                     self.names.now if due else self.names.since(wd)
             if places[wd] is not None:
                 by_place.setdefault(places[wd], []).append(each)
-        paths = self.names.paths
+        paths, named = self.names.paths, self.names.named
         for at in sorted(by_place, reverse=True):
             wds, bits, names = zip(*by_place[at])
             tree._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
                        encoded=True, at=at)
+            for wd in set(wds):  # what is found in them later goes after these
+                if named.get(wd, 0) < at:
+                    named[wd] = at
 
     def drain(self, walk):
         """Queue what the kernel has queued, all of it, but what ``walk`` (if any)

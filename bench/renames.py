@@ -7,9 +7,10 @@ line, the tree engine alone and watchdog, in one run.
   first rename until the last of those files is printed, per rename, and how
   many of them were printed at the path they have (after the renames).
 - New directories: 500, then 4,000, directories made at full speed in one
-  directory of the tree (the program stopped meanwhile, where it can be: the
-  events are queued before it reads), then a file in the top: the time until that
-  file is printed, per directory, and whether the program watches them all then.
+  directory of the tree, a file in each (the program stopped meanwhile, where
+  it can be: the events are queued before it reads), then a file in the top:
+  the time until that file is printed, per directory, and whether the program
+  watches them all then.
 
 Every program is started in turn, in an order that rotates from round to round;
 the tables give medians, and the medians of each round's ratio to inotifywait's.
@@ -174,9 +175,10 @@ def renames_round(program, top, leaves, renamed):
 
 
 def directories_round(program, top, count):
-    """``count`` directories made at once in one directory of the tree (the
-    program stopped, if it can be), then a file in the top: time per directory
-    until that file is printed, and whether every new directory is watched."""
+    """``count`` directories made at once in one directory of the tree, a file
+    in each (the program stopped, if it can be), then a file in the top: time per
+    directory until that file is printed, and whether every new directory is
+    watched."""
     burst = os.path.join(top, 'burst')
     os.mkdir(burst)
     run = Program(program, top)
@@ -186,7 +188,10 @@ def directories_round(program, top, count):
             run.process.send_signal(signal.SIGSTOP)
         start = time.time()
         for i in range(count):
-            os.mkdir(os.path.join(burst, 'd%05d' % i))
+            made = os.path.join(burst, 'd%05d' % i)
+            os.mkdir(made)
+            os.close(os.open(os.path.join(made, 'f'), os.O_CREAT | os.O_WRONLY,
+                             0o644))
         fence = os.path.join(top, 'fence')
         os.close(os.open(fence, os.O_CREAT | os.O_WRONLY, 0o644))
         if run.stoppable:

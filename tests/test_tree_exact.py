@@ -916,3 +916,24 @@ def test_what_a_directory_that_came_back_holds_comes_after_its_coming_back(tmp):
         assert events[:2] == [('c', 'MOVED_TO,ISDIR'), ('c', 'MOVED_FROM,ISDIR')]
         assert [path for path, _ in events[2:]] == ['c', 'c/n', 'c/n/s']
         assert_exact(tree, w)
+
+
+def test_what_a_directory_moved_into_one_being_walked_holds_comes_after_it(tmp):
+    # n1 comes, holding n3. As n3 is opened, b (watched, holding f0) moves into
+    # n1, then on into n3 as r9. The walk finds r9 in n3 and looks for it again
+    # once the renames are applied: its f0 is reported after the CREATE of r9,
+    # which waits for those renames.
+    makedirs(tmp, 'w/b', 'stage/n1/n3')
+    touch(os.path.join(tmp, 'w', 'b', 'f0'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | masks.MOVE) as tree:
+        settle(tree, w)
+
+        def moving(parent, name):
+            if name == 'n3' and os.path.isdir(os.path.join(w, 'b')):
+                renames(tmp, ('w/b', 'w/n1/r7'), ('w/n1/r7', 'w/n1/n3/r9'))
+        before(tree, '_open', moving)
+        renames(tmp, ('stage/n1', 'w/n1'))
+        paths = [path for path, kinds in reported(tree, w) if 'CREATE' in kinds]
+        assert paths.index('n1/n3/r9') < paths.index('n1/n3/r9/f0')
+        assert_exact(tree, w)
