@@ -1657,6 +1657,9 @@ class Tree(object):
             if self._errors:
                 raise self._errors.pop(0)
             if ready:
+                if len(marks) != len(ready):  # an exception between the two
+                    marks.clear()
+                    marks.extend(repeat(self._names.now, len(ready)))
                 events = list(islice(ready, _BATCH))
                 _drop(ready, len(events))
                 _drop(marks, len(events))
