@@ -1366,19 +1366,19 @@ class _Finder(object):
         after the one that gave each its path (the directory's coming, or the
         last rename above it), the earliest place where that path holds; or
         after all of them, if ``due`` now (just after a rename: see report())."""
-        places, by_place, tree = {}, {}, self.tree
+        places, by_place, names = {}, {}, self.names
         for each in found:
             wd = each[0]
-            if wd not in places:
-                places[wd] = None if tree._known(wd) is None else \
-                    self.names.now if due else self.names.since(wd)
+            if wd not in places:  # nothing of a directory deleted since
+                places[wd] = None if wd not in names else \
+                    names.now if due else names.since(wd)
             if places[wd] is not None:
                 by_place.setdefault(places[wd], []).append(each)
-        paths, named = self.names.paths, self.names.named
+        paths, named = names.paths, names.named
         for at in sorted(by_place, reverse=True):
-            wds, bits, names = zip(*by_place[at])
-            tree._made(wds, bits, repeat(0), names, [paths[wd] for wd in wds],
-                       encoded=True, at=at)
+            wds, bits, found = zip(*by_place[at])
+            self.tree._made(wds, bits, repeat(0), found, [paths[wd] for wd in wds],
+                            encoded=True, at=at)
             for wd in set(wds):  # what is found in them later goes after these
                 if named.get(wd, 0) < at:
                     named[wd] = at
