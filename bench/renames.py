@@ -262,9 +262,9 @@ def summary(found, labels, rounds, key, measure_one):
 
 
 def table(results):
-    lines = ['Renames and new directories, %s, %s, %s (%d rounds)' % (
+    lines = ['Renames and new directories, %s, %s, %s (%d round%s)' % (
         results['interpreter'], results['machine'], results['date'],
-        results['rounds']), '']
+        results['rounds'], 's' if results['rounds'] != 1 else ''), '']
     for part, key, check in (('renames', 'per rename', 'right'),
                              ('directories', 'per directory', 'watched')):
         cases = results[part]
