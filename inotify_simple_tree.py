@@ -506,14 +506,16 @@ class _Walk(object):
     """A walk of directories: what its reading makes the kernel report, what it
     found, what it watched."""
 
-    __slots__ = ('wds', 'found', 'report', 'places', 'added', 'seen', 'devices',
-                 'count')
+    __slots__ = ('wds', 'found', 'kept', 'until', 'report', 'places', 'added',
+                 'seen', 'devices', 'count')
 
     def __init__(self, wds=(), report=None, seen=None):
         # The watches whose directory, or one in it, the walk reads (None: all):
         # their OPEN, ACCESS and CLOSE_NOWRITE with ISDIR are the walk's.
         self.wds = set(wds) if wds is not None else None
         self.found = {}        # wd -> names listed, whose CREATE is the listing's
+        self.kept = {}         # wd -> files listed whose CREATE is the kernel's
+        self.until = {}        # wd -> where the first event after its listing is
         self.report = report   # (wd, mask, name) of what is found, to report
         self.places = {}       # wd -> how many events were queued by its listing
         self.added = []        # the watches it made, in order
@@ -647,11 +649,16 @@ class _Walker(object):
             walk.wds.add(wd)
         if reported and entries:
             # What was queued by its listing goes before what it found, but the
-            # creation of what it found; what comes after is not the listing's.
+            # creation of what it found (a file's, queued, is reported instead);
+            # what names what it found comes after it.
             walk.found[wd] = set(name for name, _ in entries)
             self.tree._finder.drain(walk)
             del walk.found[wd]
-            walk.places[wd] = len(self.tree._todo)
+            kept = walk.kept.pop(wd, None)
+            if kept:
+                entries = [entry for entry in entries
+                           if entry[1] or entry[0] not in kept]
+            walk.places[wd] = walk.until.pop(wd, len(self.tree._todo))
         self._counted(walk)
         return [fd, wd, path, opened, iter(entries), new]
 
@@ -1334,22 +1341,25 @@ class _Finder(object):
 
     def report(self, walk):
         """What ``walk`` found, as CREATE events: at once, at the paths the names
-        give now; or, what a directory listed after a rename (queued, not
-        applied) held, just after the last such rename, at the paths the names
-        give there (the listing may show what came after it)."""
+        give now; or, what a directory listed after a rename of it or of one
+        above it (queued, not applied) held, just after the last such rename,
+        at the paths the names give there (the listing may show what came
+        after it)."""
         if not walk.report:
             return
-        todo, places, end = self.tree._todo, walk.places, len(self.tree._todo)
-        # Where each may go: at once (0), or just after a rename (a watched
-        # directory's MOVE_SELF, or a directory's coming from elsewhere).
-        after = [0] + [at + 1 for at, event in enumerate(todo) if event[1] & _MOVE_SELF
-                       or event[1] & _MOVED_IN == _MOVED_IN]
-        if len(after) == 1:
+        todo = self.tree._todo
+        # The renames queued: a watched directory's MOVE_SELF, or a directory's
+        # coming from elsewhere.
+        renames = [(at, event) for at, event in enumerate(todo)
+                   if event[1] & _MOVE_SELF or event[1] & _MOVED_IN == _MOVED_IN]
+        if not renames:
             return self.made(walk.report)
-        found = {}
+        places, found = {}, {}
         for each in walk.report:  # after the last rename before its listing
-            place = after[bisect(after, places.get(each[0], end)) - 1]
-            found.setdefault(place, []).append(each)
+            wd = each[0]
+            if wd not in places:
+                places[wd] = self.renamed(renames, wd, walk.places.get(wd, len(todo)))
+            found.setdefault(places[wd], []).append(each)
         self.made(found.pop(0, ()))
         events = list(todo)
         todo.clear()
@@ -1359,6 +1369,36 @@ class _Finder(object):
             todo.append((0, _ISDIR, 0, found[place]))  # for _one()
             done = place
         todo.extend(islice(events, done, None))
+
+    def renamed(self, renames, wd, end):
+        """Just after the last of ``renames`` (``(at, event)`` queued) before place
+        ``end`` that moves directory ``wd`` or one above it (those above it
+        once the renames before are applied included): its place, or 0."""
+        moved, named = set(), set()  # those on the way up, and their names
+        self._up(wd, moved, named)
+        place, arrived = 0, None
+        for at, (wd, mask, _, name) in renames:
+            if at >= end:
+                break
+            if mask & _MOVE_SELF:
+                if wd in moved:
+                    place = at + 1
+                    if arrived is not None:  # where it went (its MOVED_TO)
+                        self._up(arrived, moved, named)
+                continue
+            if self.tree._encode:
+                name = name.encode(_FS_ENCODING, _FS_ERRORS)
+            arrived = wd
+            if (wd, name) in named:
+                place = at + 1
+        return place
+
+    def _up(self, wd, moved, named):
+        names = self.names
+        while wd is not None and wd in names and wd not in moved:
+            moved.add(wd)
+            named.add((names.parent[wd], names.name[wd]))
+            wd = names.parent[wd]
 
     def made(self, found, due=False):
         """``found``, ``(wd, mask, name)`` of what a walk found, as CREATE events
@@ -1398,13 +1438,17 @@ class _Finder(object):
                       if not (event.mask & _READS and event.mask & _ISDIR and
                               (wds is None or event.wd in wds))]  # its own reading
             if found:
-                events = list(self.unfound(events, found))
+                events = self.unfound(events, walk)
         self.tree._todo.extend(events)
         return bool(events)
 
-    def unfound(self, events, found):
-        """``events`` but the CREATE (or MOVED_TO) of what a walk found, and
-        reported: the first event of a name found, if it is one."""
+    def unfound(self, events, walk):
+        """``events`` as the walk's listings take them: of the first event of each
+        name found, a directory's CREATE (or MOVED_TO) is dropped, as the walk
+        reports it; a file's is kept (``walk.kept``: it is not reported again);
+        any other came after the listing (``walk.until``: its place, which what
+        was found goes before)."""
+        found, kept, at = walk.found, [], len(self.tree._todo)
         for event in events:
             names = found.get(event.wd)
             if names:
@@ -1413,9 +1457,14 @@ class _Finder(object):
                     name = name.encode(_FS_ENCODING, _FS_ERRORS)
                 if name in names:
                     names.discard(name)
-                    if event.mask & (_CREATE | _MOVED_TO):
+                    if not event.mask & (_CREATE | _MOVED_TO):
+                        walk.until.setdefault(event.wd, at + len(kept))
+                    elif event.mask & _ISDIR:
                         continue
-            yield event
+                    else:
+                        walk.kept.setdefault(event.wd, set()).add(name)
+            kept.append(event)
+        return kept
 
 
 class Tree(object):

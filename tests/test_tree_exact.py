@@ -937,3 +937,47 @@ def test_what_a_directory_moved_into_one_being_walked_holds_comes_after_it(tmp):
         paths = [path for path, kinds in reported(tree, w) if 'CREATE' in kinds]
         assert paths.index('n1/n3/r9') < paths.index('n1/n3/r9/f0')
         assert_exact(tree, w)
+
+
+def test_what_a_walk_finds_is_not_held_back_by_a_rename_elsewhere(tmp):
+    # d comes; before it is listed, f is made in it and x, elsewhere, renamed: f
+    # is reported once, its CREATE before its CLOSE_WRITE (the rename of x has
+    # nothing to do with the path of d).
+    makedirs(tmp, 'w/x')
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | flags.CLOSE_WRITE | masks.MOVE) as tree:
+        def making(path):
+            if path == os.path.join(w, 'd') and os.path.isdir(os.path.join(w, 'x')):
+                touch(os.path.join(w, 'd', 'f'))
+                renames(tmp, ('w/x', 'w/y'))
+        before_listing(tree, making)
+        os.mkdir(os.path.join(w, 'd'))
+        events = reported(tree, w)
+        assert [event for event in events if event[0] == 'd/f'] == [
+            ('d/f', 'CREATE'), ('d/f', 'CLOSE_WRITE')]
+        assert events.index(('d/f', 'CREATE')) < events.index(('x', 'MOVED_FROM,ISDIR'))
+        assert_exact(tree, w)
+
+
+def test_what_a_walk_finds_goes_before_what_happens_to_it_after_the_listing(tmp):
+    # d comes holding s; just after d is listed, s is renamed t: the CREATE of
+    # d/s goes before its MOVED_FROM, and what s holds is reported at t.
+    makedirs(tmp, 'w', 'stage/d/s')
+    touch(os.path.join(tmp, 'stage', 'd', 's', 'sf'))
+    w = os.path.join(tmp, 'w')
+    with Tree(w, flags.CREATE | flags.DELETE | masks.MOVE) as tree:
+        listed = tree._walker.entries
+
+        def entries(fd, all_entries):
+            found = listed(fd, all_entries)
+            if os.readlink('/proc/self/fd/%d' % fd) == os.path.join(w, 'd') and \
+                    os.path.isdir(os.path.join(w, 'd', 's')):
+                renames(tmp, ('w/d/s', 'w/t'))
+            return found
+        tree._walker.entries = entries
+        renames(tmp, ('stage/d', 'w/d'))
+        events = reported(tree, w)
+        assert events.index(('d/s', 'CREATE,ISDIR')) < events.index(
+            ('d/s', 'MOVED_FROM,ISDIR'))
+        assert [path for path, _ in events if path.endswith('sf')] == ['t/sf']
+        assert_exact(tree, w)
