@@ -324,8 +324,10 @@ class INotify(FileIO):
         fd = _libc_call(_libc_function('inotify_init1'), (init_flags,))
         FileIO.__init__(self, fd, mode='rb', closefd=closefd)
         # None: the inotify descriptor, with the number _collected closes if any;
-        # the other keys: _this_process() of each process that used it.
-        self.__processes = {None: fd if closefd else None}
+        # the other keys: _this_process() of each process that used it (this
+        # one's made now: a close() from a handler that interrupted the making of
+        # it would make its own, and so would the handlers inside that one).
+        self.__processes = {None: fd if closefd else None, _this_process(): _Process()}
         _UNCOLLECTED[weakref.ref(self, _collected)] = self.__processes
         self._poller = select.poll()  # kept for subclasses written for 1.3
         self._poller.register(self.fileno())
