@@ -1473,10 +1473,13 @@ class Tree(object):
     Every directory of the tree is watched by the time the constructor returns. A
     directory that appears later, made or moved in, is watched, and what it holds
     already is reported as ``CREATE`` events (with ``ISDIR`` for a directory),
-    each file once. A directory moved within the tree keeps its watches under its
-    new path; one moved out of the tree, or excluded, is no longer watched, and
-    nothing of it is reported after its move. A symbolic link below the top is
-    never followed (``path`` itself may be one). After ``Q_OVERFLOW``, which
+    each file once, before what happens to it later (what is removed or renamed
+    in it between its watch and its listing is not reported as created, but its
+    ``DELETE`` or ``MOVED_FROM`` is). A directory moved within the tree keeps its
+    watches under its new path; one moved out of the tree, or excluded, is no
+    longer watched, and nothing of it is reported after its move. A symbolic
+    link below the top is never followed (``path`` itself may be one). After
+    ``Q_OVERFLOW``, which
     :meth:`read` returns once for consecutive overflows, the trees are walked
     again and made what the disk holds: what was not watched is watched and
     reported as new, what has gone is no longer watched.
