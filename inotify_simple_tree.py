@@ -1394,6 +1394,7 @@ class _Finder(object):
         return place
 
     def _up(self, wd, moved, named):
+        """``wd`` and those above it into ``moved``, their names into ``named``."""
         names = self.names
         while wd is not None and wd in names and wd not in moved:
             moved.add(wd)
