@@ -1354,6 +1354,9 @@ class _Finder(object):
                    if event[1] & _MOVE_SELF or event[1] & _MOVED_IN == _MOVED_IN]
         if not renames:
             return self.made(walk.report)
+        if self.tree._encode:  # spelt as the names spell them, once
+            renames = [(at, (wd, mask, cookie, name.encode(_FS_ENCODING, _FS_ERRORS)))
+                       for at, (wd, mask, cookie, name) in renames]
         places, found = {}, {}
         for each in walk.report:  # after the last rename before its listing
             wd = each[0]
@@ -1371,9 +1374,10 @@ class _Finder(object):
         todo.extend(islice(events, done, None))
 
     def renamed(self, renames, wd, end):
-        """Just after the last of ``renames`` (``(at, event)`` queued) before place
-        ``end`` that moves directory ``wd`` or one above it (those above it
-        once the renames before are applied included): its place, or 0."""
+        """Just after the last of ``renames`` (``(at, event)`` queued, names spelt
+        as the names spell them) before place ``end`` that moves directory
+        ``wd`` or one above it (those above it once the renames before are
+        applied included): its place, or 0."""
         moved, named = set(), set()  # those on the way up, and their names
         self._up(wd, moved, named)
         place, arrived = 0, None
@@ -1386,8 +1390,6 @@ class _Finder(object):
                     if arrived is not None:  # where it went (its MOVED_TO)
                         self._up(arrived, moved, named)
                 continue
-            if self.tree._encode:
-                name = name.encode(_FS_ENCODING, _FS_ERRORS)
             arrived = wd
             if (wd, name) in named:
                 place = at + 1
@@ -1480,10 +1482,9 @@ class Tree(object):
     watches under its new path; one moved out of the tree, or excluded, is no
     longer watched, and nothing of it is reported after its move. A symbolic
     link below the top is never followed (``path`` itself may be one). After
-    ``Q_OVERFLOW``, which
-    :meth:`read` returns once for consecutive overflows, the trees are walked
-    again and made what the disk holds: what was not watched is watched and
-    reported as new, what has gone is no longer watched.
+    ``Q_OVERFLOW``, which :meth:`read` returns once for consecutive overflows,
+    the trees are walked again and made what the disk holds: what was not
+    watched is watched and reported as new, what has gone is no longer watched.
 
     Each event has the path its directory had when it happened, even when the
     directories have moved on since (renamed, swapped, moved out and back); a
