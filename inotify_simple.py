@@ -27,25 +27,20 @@ if sys.version_info[0] >= 3:
     _FS_ENCODING = sys.getfilesystemencoding()
     # Python < 3.6 has no getfilesystemencodeerrors(); os.fsencode() used this there.
     _FS_ERRORS = getattr(sys, 'getfilesystemencodeerrors', lambda: 'surrogateescape')()
-    _DECODE_NAMES = True
-    _NUL = 0  # bytes contain ints: b'\0' in path would take ten times as long
 else:  # Python 2.7: names stay bytes; unicode paths are encoded strictly
     _text = unicode  # noqa: F821
     _FS_ENCODING = sys.getfilesystemencoding() or 'ascii'
     _FS_ERRORS = 'strict'
-    _DECODE_NAMES = False
-    _NUL = b'\0'
+_DECODE_NAMES = _text is str
+_NUL = 0 if _DECODE_NAMES else b'\0'  # Python 3's bytes contain ints: 0 is quicker
 try:
     from os import fspath as _fspath
-except ImportError:  # Python < 3.6
+except ImportError:  # Python 2.7
     def _fspath(path):
-        if isinstance(path, (bytes, _text)):
-            return path
-        fspath = getattr(type(path), '__fspath__', None)
-        if fspath is None:
-            raise TypeError('expected str, bytes or os.PathLike object, not %s'
-                            % type(path).__name__)
-        return fspath(path)
+        if isinstance(path, (bytes, _text)) or hasattr(type(path), '__fspath__'):
+            return getattr(type(path), '__fspath__', lambda path: path)(path)
+        raise TypeError('expected str, bytes or os.PathLike object, not %s'
+                        % type(path).__name__)
 try:
     from threading import get_ident
 except ImportError:  # Python 2.7
@@ -55,76 +50,57 @@ try:
     from termios import FIONREAD
 except ImportError:  # not a Unix: creating an INotify raises ENOSYS before these
     ioctl = FIONREAD = None
-try:
-    from time import monotonic as _monotonic
-except ImportError:  # Python 2.7: the C library's clock_gettime(CLOCK_MONOTONIC)
-    def _monotonic():
-        timespec = (ctypes.c_long * 2)()  # struct timespec: tv_sec, tv_nsec
-        try:
-            function = _libc_function('clock_gettime')
-        except OSError:  # glibc before 2.17 has it in librt only: the wall clock
-            return time.time()
-        _libc_call(function, (_CLOCK_MONOTONIC, timespec))
-        return timespec[0] + timespec[1] * 1e-9
+# Python 2.7 has no monotonic clock: its timeouts follow the wall clock.
+_monotonic = getattr(time, 'monotonic', time.time)
 # Python < 3.5 cannot tell; its daemon threads keep running at exit anyway.
 _finalizing = getattr(sys, 'is_finalizing', lambda: False)
-# What tells a child of fork() from its parent: how many forks down from the first
-# process it is, counted by os.register_at_fork() (Python 3.7+) as the length of a
-# list that each child extends (a builtin's call, cheaper than a function's); else
-# its process id, which a child in a new PID namespace may share with its parent.
-if hasattr(os, 'register_at_fork'):
-    _forks = [None]
-    _this_process = _forks.__len__
-    os.register_at_fork(after_in_child=lambda: _forks.append(None))
-else:  # Python 2.7, 3.6
-    _this_process = os.getpid
+# The instances' per-process states (_State), reset in a child of fork(); where
+# os.register_at_fork() is missing (Python 2.7, 3.6), each call compares process ids.
+_AT_FORK = hasattr(os, 'register_at_fork')
+_STATES = weakref.WeakSet()
+if _AT_FORK:
+    os.register_at_fork(after_in_child=lambda: [state.forked() for state in
+                                                 list(_STATES)])
+# What garbage collection calls with an instance's descriptors once it is gone.
+_finalize = getattr(weakref, 'finalize', None)
+if _finalize is None:  # Python 2.7: a weakref's callback, the weakref kept alive
+    _FINALIZERS = {}
+
+    def _finalize(instance, function, *args):
+        def collected(ref):
+            if _FINALIZERS is not None:  # None: the interpreter's exit emptied us
+                del _FINALIZERS[ref]
+                function(*args)
+        _FINALIZERS[weakref.ref(instance, collected)] = None
+        return collected  # whose atexit, as weakref.finalize's, is set, and unused
 
 __version__ = '1.4.0'
 
 __all__ = ['Event', 'INotify', 'flags', 'masks', 'parse_events']
 
-_libc = _libc_quick = None
+_libc = None
+
 
 # inotify_init1(2): IN_CLOEXEC and IN_NONBLOCK are O_CLOEXEC and O_NONBLOCK; so are
 # eventfd(2)'s EFD_CLOEXEC and EFD_NONBLOCK. Python 2.7's os has no O_CLOEXEC.
 _CLOEXEC = getattr(os, 'O_CLOEXEC', 0o2000000)
 _NONBLOCK = os.O_NONBLOCK
-_CLOCK_MONOTONIC = 1  # <time.h> on Linux
 _MAX_POLL = 2 ** 31 - 1  # poll()'s longest timeout, in ms; longer waits poll again
 _CLOSE_WAIT = 1.0  # seconds close() waits for readers to leave, at most
 _INFINITY = float('inf')
 _CLOSED = 'I/O operation on closed file'  # FileIO's ValueError
-_NO_LINES = '%s(): an INotify gives events, not lines: read() them, or iterate'
+_NO_LINES = 'an INotify gives events, not lines: read() them, or iterate'
 # The limits that ENOSPC from inotify_add_watch() and EMFILE from inotify_init1()
 # may mean: the system's, and the one of the user namespace the process is in.
 _WATCHES = ('fs.inotify.max_user_watches', 'user.max_inotify_watches')
 _INSTANCES = ('fs.inotify.max_user_instances', 'user.max_inotify_instances')
 
 
-def _load_libc(use_errno):
-    """The C library; None where there is none to be had."""
-    # dlopen(NULL) finds the interpreter's own C library, glibc or musl, without
-    # running ldconfig or gcc as ctypes.util.find_library() does.
-    try:
-        libc = ctypes.CDLL(None, use_errno=use_errno)
-        if hasattr(libc, 'inotify_init1'):
-            return libc
-        from ctypes.util import find_library  # a statically linked interpreter
-        return ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=use_errno)
-    except Exception:  # RuntimeError from find_library() on some NAS builds, and
-        return None    # OSError or TypeError off Linux: _libc_call raises ENOSYS
-
-
 def _libc_function(name):
     """The C library's function ``name``, loading the library on first use."""
-    global _libc, _libc_quick
+    global _libc
     if _libc is None:
-        # The same functions without errno kept: a call that succeeds costs less
-        # (add_watch's); one that fails is made again through _libc, for errno.
-        # Published before _libc, which other threads test to skip the loading:
-        # two stores into one dict (the module's), seen in order by every thread.
-        _libc_quick = _load_libc(use_errno=False)
-        _libc = _load_libc(use_errno=True)
+        _libc = _load_libc()
     function = getattr(_libc, name, None)
     if function is None:
         raise OSError(errno.ENOSYS, 'inotify is Linux-only: the C library has no '
@@ -132,81 +108,78 @@ def _libc_function(name):
     return function
 
 
+def _load_libc():
+    """The C library, with errno kept; None where there is none to be had."""
+    # dlopen(NULL) finds the interpreter's own C library, glibc or musl, without
+    # running ldconfig or gcc as ctypes.util.find_library() does.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if hasattr(libc, 'inotify_init1'):
+            return libc
+        from ctypes.util import find_library  # a statically linked interpreter
+        return ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=True)
+    except Exception:  # RuntimeError from find_library() on some NAS builds, and
+        return None    # OSError or TypeError off Linux: _libc_function raises ENOSYS
+
 def _libc_call(function, args, path=None):
     """Call ``function(*args)``; retry on EINTR, raise OSError with errno on -1."""
-    while True:
-        rc = function(*args)
-        if rc != -1:
-            return rc
+    return _checked(function(*args), function, args, path)
+
+
+def _checked(rc, function, args, path=None):
+    """``rc``, what ``function(*args)`` returned, unless -1: then the call again on
+    EINTR, else OSError with the errno it set."""
+    while rc == -1:
         err = ctypes.get_errno()
         if err != errno.EINTR:
             raise OSError(err, _strerror(err, function.__name__), path)
+        rc = function(*args)
+    return rc
 
 
 def _strerror(err, name):
     """The message for ``err``, with the limit to raise when one was reached."""
     message = os.strerror(err)
-    if err == errno.ENOSPC and name == 'inotify_add_watch':
-        limits = _WATCHES
-    elif err == errno.EMFILE and name == 'inotify_init1' and _can_open_a_file():
-        limits = _INSTANCES
-    else:
+    limits = _WATCHES if err == errno.ENOSPC and name == 'inotify_add_watch' else \
+        _INSTANCES if err == errno.EMFILE and name == 'inotify_init1' else ()
+    if not limits or limits is _INSTANCES and not _can_open_a_file():
         return message
     # The lower of the two is the one reached (in the initial user namespace they
     # are one value; in another, /proc/sys/user shows that namespace's own).
     value, limit = min((_sysctl(limit), limit) for limit in limits)
-    return '%s: the inotify limit %s (now %s) was reached; raise it with ' \
-           '"sysctl %s=N"' % (message, _sysctl_path(limit),
-                               '?' if value == _INFINITY else value, limit)
+    return '%s: the inotify limit /proc/sys/%s (now %s) was reached; raise it ' \
+           'with "sysctl %s=N"' % (message, limit.replace('.', '/'),
+                                   '?' if value == _INFINITY else value, limit)
 
 
 def _sysctl(name):
     """The value of the sysctl ``name``; infinity when it cannot be read."""
     try:
-        with open(_sysctl_path(name)) as f:
+        with open('/proc/sys/' + name.replace('.', '/')) as f:
             return int(f.read())
     except (IOError, OSError, ValueError):  # no /proc, or an older kernel
         return _INFINITY
 
 
-def _sysctl_path(name):
-    return '/proc/sys/' + name.replace('.', '/')
-
-
 def _can_open_a_file():
     """Whether the process is below its own descriptor limit (RLIMIT_NOFILE)."""
     try:
-        os.close(os.open(os.devnull, os.O_RDONLY))
+        return os.close(os.open(os.devnull, os.O_RDONLY)) is None
     except OSError:
         return False
-    return True
-
-
-def _encode(path):
-    """``path`` as the bytes the kernel will see, checked for NUL bytes."""
-    if isinstance(path, _text):
-        if u'\0' not in path:  # encoding adds no NUL; a str is searched faster
-            return path.encode(_FS_ENCODING, _FS_ERRORS)
-    elif _NUL not in path:
-        return path
-    raise ValueError('path contains a NUL byte: %r' % (path,))
 
 
 #: An inotify event: what :meth:`INotify.read` and :func:`parse_events` return.
 Event = namedtuple('Event', ['wd', 'mask', 'cookie', 'name'])
 
-_EVENT_FIELD_DOCS = [
-    ('wd', 'Watch descriptor (int) of the watch the event is for; -1 on overflow.'),
-    ('mask', 'Bit mask (int) of the :class:`flags` that describe the event.'),
-    ('cookie', 'Cookie (int) pairing MOVED_FROM with MOVED_TO; 0 otherwise.'),
-    ('name', "Name of the entry inside a watched directory; '' for the watched "
-             'object itself. str (decoded as os.fsdecode() does); bytes on Python 2.'),
-]
-for _field, _doc in _EVENT_FIELD_DOCS:
-    try:
+for _field, _doc in zip(Event._fields, [
+        'Watch descriptor (int) of the watch the event is for; -1 on overflow.',
+        'Bit mask (int) of the :class:`flags` that describe the event.',
+        'Cookie (int) pairing MOVED_FROM with MOVED_TO; 0 otherwise.',
+        "Name of the entry inside a watched directory; '' for the watched object "
+        'itself. str (decoded as os.fsdecode() does); bytes on Python 2.']):
+    if sys.version_info[0] >= 3:  # Python 2.7's property docs are read-only
         getattr(Event, _field).__doc__ = _doc
-    except (AttributeError, TypeError):  # Python 2.7: property docs are read-only
-        pass
 
 # struct inotify_event, inotify(7): int wd; uint32_t mask, cookie, len; char name[len]
 _EVENT_FMT = 'iIII'
@@ -228,62 +201,43 @@ _DECODE_AT_ONCE = _DECODE_NAMES and codecs.lookup(_FS_ENCODING).name in ('utf-8'
 _SHAPE = bytes(bytearray([0] + [1] * 255))  # translate(): NUL to 0, any other byte to 1
 
 
-# Where a signal handler may run before nearly any bytecode (Python 2.7 and 3.6-3.9
-# check for one at each; PyPy where its JIT likes), its exception may skip the
-# start of a finally clause and leave a call counted after it has returned.
-# CPython 3.10 and later run handlers only around calls and at backward jumps.
-_STALE_COUNTS = sys.version_info < (3, 10) or hasattr(sys, 'pypy_version_info')
+# How the descriptors stay right through threads (with or without the GIL), close(),
+# fork() and signal handlers. Each method that uses them counts its thread in
+# _State.users as the first statement of a try, then looks at the closing flag
+# (__open emptied); close() empties __open, then looks at the count: one of the two
+# sees the other. Once closed, whoever leaves last releases: every descriptor is an
+# entry of __fds, closed by the one thread that pops it. Readers take the readers'
+# lock around FIONREAD and read(), and name themselves its owner meanwhile, so that
+# every event goes whole to one of them. A signal handler's close() never waits: in
+# a thread already counted, the method it interrupted releases as it returns. Its
+# read() raises RuntimeError only where it would wedge: inside that window. A child
+# of fork() gets fresh states. Where handlers run before nearly any bytecode
+# (Python <= 3.9, PyPy), an exception from one may skip the count's removal: the
+# descriptors then stay open until the instance is collected, which closes them.
 
 
-class _Process(object):
-    """What an :class:`INotify` keeps for each process that uses it, so that a child
-    made by ``fork()`` never touches its parent's: the lock that readers hold around
-    ``FIONREAD`` and ``read()``, the threads inside a method that uses the
-    descriptor, and the eventfd that ``close()`` writes to wake those waiting in
-    ``read()`` (made on the first wait).
+class _State(object):
+    """An :class:`INotify`'s machinery in one process: see the note above."""
 
-    The rules that keep the descriptors right through threads (with or without the
-    GIL), ``close()``, ``fork()`` and signal handlers; every method that uses the
-    descriptor keeps them, and tests/test_rules.py checks that it does:
+    __slots__ = ('fds', 'lock', 'owner', 'users', 'wake', 'left', 'pid', '__weakref__')
 
-    1. The first statement in its ``try`` is ``process.users.append(me)``, the
-       first in its ``finally`` is ``process.users.remove(me)``, and no loop or
-       ``with`` block stands in that ``try`` (loops live in helpers): CPython
-       3.10+ runs a handler, and raises its exception, only around calls and at
-       jumps back, so never between the count and the ``try`` nor between the
-       ``finally`` and the removal. (3.13 and 3.14 may raise it at a loop's jump
-       back outside the ``try`` around the loop, gh-130279.)
-    2. A signal handler's ``close()`` costs the same wherever it lands and
-       however deep handlers nest (they may come faster than it runs): a
-       ``close()`` once ``__closing`` is set counts nothing and waits for
-       nobody, and releases only if no thread is counted (then none uses the
-       descriptors: rule 4). A thread found counted already as a method starts
-       is inside a method of this instance that a handler interrupted: the
-       first ``close()`` leaves the closing to that method and returns at once;
-       ``read()`` raises RuntimeError. Where ``_STALE_COUNTS``, a count may
-       outlive its call: ``read()`` asks the thread's own frames, and forgets a
-       count that they do not bear out; no code reads another thread's frames.
-       A count left stale may keep the descriptor open until the instance is
-       collected, which closes it (:func:`_collected`).
-    3. Shared state is only touched by single operations that free-threaded
-       CPython makes atomic (a list's append, remove, ``in`` and truth; a
-       dict's get, setdefault and popitem; an attribute's store and load), or under
-       ``lock``, which no signal handler can need: a handler's ``read()`` raises
-       before it, and ``close()`` never takes it.
-    4. ``close()`` sets ``__closing`` after counting itself and then looks for
-       others; a method looks at ``__closing`` after counting itself: one of
-       the two sees the other. After ``close()``, whoever leaves last releases:
-       each descriptor is an entry of ``INotify.__processes`` (the inotify one
-       under ``None``), closed by the one thread that pops it, so threads that
-       leave together close each descriptor once.
-    """
-
-    __slots__ = ('lock', 'users', 'wake')
-
-    def __init__(self):
-        self.lock = threading.RLock()  # for its _is_owned(); never taken twice
+    def __init__(self, fds):
+        self.fds = fds  # the instance's descriptors to close, shared by processes
+        self.lock = threading.RLock()  # the readers'
+        self.owner = None  # the thread between FIONREAD and read() under the lock
         self.users = []  # get_ident() of each call in progress, once per call
-        self.wake = None
+        self.wake = None  # the eventfd that close() writes to; made on first wait
+        self.left = threading.Condition()  # notified as a call leaves once closed
+        self.pid = os.getpid()
+        _STATES.add(self)
+
+    def forked(self):
+        """In a child of ``fork()``: forget the parent's threads and close the
+        child's copy of the parent's eventfd."""
+        wake = self.fds.pop(self, None)
+        if wake is not None:
+            os.close(wake)
+        self.__init__(self.fds)
 
 
 class INotify(FileIO):
@@ -294,8 +248,11 @@ class INotify(FileIO):
 
     # Private state of our own, beyond 1.3's _poller and _readall, has names that
     # subclasses written for 1.3 cannot clash with (Python mangles them).
-    __processes = None  # the descriptors to close: see _Process; set by __init__
-    __closing = False  # close() was called
+    # __init__ sets the rest: __state, this process's _State, and, without
+    # os.register_at_fork(), __forks: each process's, by process id.
+    __fds = None  # the descriptors to close: None for the inotify one, a _State
+    # for its eventfd
+    __open = ()  # [True] until close() pops it
     __close_file = FileIO.close  # for close(), once the module's globals are gone
 
     def __init__(self, inheritable=False, nonblocking=False, closefd=True):
@@ -323,12 +280,13 @@ class INotify(FileIO):
         init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
         fd = _libc_call(_libc_function('inotify_init1'), (init_flags,))
         FileIO.__init__(self, fd, mode='rb', closefd=closefd)
-        # None: the inotify descriptor, with the number _collected closes if any;
-        # the other keys: _this_process() of each process that used it (this
-        # one's made now: a close() from a handler that interrupted the making of
-        # it would make its own, and so would the handlers inside that one).
-        self.__processes = {None: fd if closefd else None, _this_process(): _Process()}
-        _UNCOLLECTED[weakref.ref(self, _collected)] = self.__processes
+        self.__fds = fds = {None: fd if closefd else None}
+        self.__state = _State(fds)
+        if not _AT_FORK:
+            self.__forks = {self.__state.pid: self.__state}
+        self.__open = [True]
+        # Not at exit, where daemon threads may still use them.
+        _finalize(self, _close_all, fds, None).atexit = False
         self._poller = select.poll()  # kept for subclasses written for 1.3
         self._poller.register(self.fileno())
 
@@ -354,33 +312,30 @@ class INotify(FileIO):
                 ``mask``), ``ENOSPC`` (the watch limit
                 ``/proc/sys/fs/inotify/max_user_watches``; the message says so).
         """
-        if path.__class__ is _text and u'\0' not in path:  # the common cases, quickly
-            encoded = path.encode(_FS_ENCODING, _FS_ERRORS)
-        elif path.__class__ is bytes and _NUL not in path:
-            encoded = path
-        else:
+        if path.__class__ is not _text and path.__class__ is not bytes:
             path = _fspath(path)
-            encoded = _encode(path)
+        encoded = path.encode(_FS_ENCODING, _FS_ERRORS) if isinstance(path, _text) \
+            else path
+        if _NUL in encoded:  # (no encoding makes one of anything but U+0000)
+            raise ValueError('path contains a NUL byte: %r' % (path,))
         mask = index(mask)
         if mask >> 32:  # negative, or more than 32 bits
             raise ValueError('mask %r does not fit in 32 unsigned bits' % (mask,))
-        process = self.__processes.get(_this_process()) or self.__process()
+        state = self.__state if _AT_FORK else self.__here()
         me = get_ident()
         try:
-            process.users.append(me)  # rule 1 of _Process: first in the try
-            if self.__closing:  # (a file closed otherwise fails in fileno() alike)
+            state.users.append(me)
+            if not self.__open:  # (a file closed otherwise fails in fileno() alike)
                 raise ValueError(_CLOSED)
-            wd = _libc_quick.inotify_add_watch(self.fileno(), encoded, mask)
-            if wd == -1:  # again through _libc_call, for errno, message, EINTR retry
-                wd = _libc_call(_libc.inotify_add_watch, (self.fileno(), encoded, mask),
-                                path)
+            wd = _libc.inotify_add_watch(self.fileno(), encoded, mask)
+            if wd == -1:
+                wd = _checked(wd, _libc.inotify_add_watch,
+                              (self.fileno(), encoded, mask), path)
         finally:
-            try:
-                process.users.remove(me)  # and first in the finally
-            except ValueError:  # where _STALE_COUNTS: a handler's exception came first
-                pass
-            if self.__closing and not process.users:
-                self.__release()
+            if me in state.users:  # (not if a handler's exception came first, <= 3.9)
+                state.users.remove(me)
+            if not self.__open:
+                self.__leave(state)
         return wd
 
     def rm_watch(self, wd):
@@ -396,23 +351,21 @@ class INotify(FileIO):
         """
         if wd.__class__ is not int:  # a wd from add_watch() is, and passes quickly
             wd = int(index(wd))
-        process = self.__processes.get(_this_process()) or self.__process()
+        state = self.__state if _AT_FORK else self.__here()
         me = get_ident()
         try:
-            process.users.append(me)
-            if self.__closing:
+            state.users.append(me)
+            if not self.__open:
                 raise ValueError(_CLOSED)
             if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; no other is a watch
                 raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            if _libc_quick.inotify_rm_watch(self.fileno(), wd) == -1:  # as add_watch
-                _libc_call(_libc.inotify_rm_watch, (self.fileno(), wd))
+            if _libc.inotify_rm_watch(self.fileno(), wd) == -1:
+                _checked(-1, _libc.inotify_rm_watch, (self.fileno(), wd))
         finally:
-            try:
-                process.users.remove(me)
-            except ValueError:
-                pass
-            if self.__closing and not process.users:
-                self.__release()
+            if me in state.users:  # (not if a handler's exception came first, <= 3.9)
+                state.users.remove(me)
+            if not self.__open:
+                self.__leave(state)
 
     def read(self, timeout=None, read_delay=None):
         """Read the queued events, waiting for some with ``poll()`` if there are none.
@@ -437,42 +390,48 @@ class INotify(FileIO):
             TypeError: ``timeout`` or ``read_delay`` is not a number.
             ValueError: ``timeout`` or ``read_delay`` is NaN, or the instance is
                 closed.
-            RuntimeError: called from a signal handler that interrupted another
-                method of the same instance in the same thread.
+            RuntimeError: called from a signal handler that interrupted a
+                ``read()`` of the same instance, in the same thread, between
+                its ``FIONREAD`` and its ``read()``.
             OSError: ``EMFILE``, when the descriptor that :meth:`close` uses to
                 wake waiting readers (an eventfd, made by the first ``read()`` of
                 a process that waits) cannot be made.
         """
         deadline = None if timeout == 0 else _deadline(_seconds(timeout, 'timeout'))
         delay = None if read_delay is None else _seconds(read_delay, 'read_delay')
-        process = self.__processes.get(_this_process()) or self.__process()
+        state = self.__state if _AT_FORK else self.__here()
         me = get_ident()
-        if me in process.users and self.__reentered(process, me):
+        if state.owner == me:  # reading itself would wait for ever
             raise RuntimeError('read() was called from a signal handler that '
-                               'interrupted a method of this INotify')
-        lock = process.lock  # so that every event goes whole to one reader
+                               'interrupted a read() of this INotify')
+        lock = state.lock  # so that every event goes whole to one reader
         try:
-            process.users.append(me)
-            if self.__closing:
+            state.users.append(me)
+            if not self.__open:
                 raise ValueError(_CLOSED)
-            lock.acquire()
-            data = self._readall()
-            lock.release()
-            if not data and timeout != 0:
-                data = self.__wait_and_read(process, deadline, delay)
+            while True:
+                lock.acquire()
+                state.owner = me
+                data = self._readall()
+                state.owner = None
+                lock.release()
+                if data or timeout == 0 or not self.__wait(state, deadline, delay):
+                    break
         except BaseException:
             # From _readall(), or from a signal handler (Ctrl-C) as acquire()
             # returns: the lock must not stay held.
-            if lock._is_owned():
+            if state.owner == me:
+                state.owner = None
+            try:
                 lock.release()
+            except RuntimeError:  # not held by this thread: the usual case
+                pass
             raise
         finally:
-            try:
-                process.users.remove(me)
-            except ValueError:
-                pass
-            if self.__closing and not process.users:
-                self.__release()
+            if me in state.users:  # (not if a handler's exception came first, <= 3.9)
+                state.users.remove(me)
+            if not self.__open:
+                self.__leave(state)
         return parse_events(data) if data else []
 
     def close(self):
@@ -487,59 +446,49 @@ class INotify(FileIO):
         descriptor is then closed as that method returns. After ``fork()``,
         closing the child's copy leaves the parent's instance as it was.
         """
-        if _Process is None or self.__processes is None:
+        if _close_all is None or self.__fds is None:
             # The interpreter's exit has emptied this module (the exit closes
             # every descriptor anyway); or __init__ failed, or has not run.
-            if self.__processes:
-                self.__processes.clear()  # closed here: nothing for _collected
+            if self.__fds:
+                self.__fds.clear()  # closed here: nothing for the finalizer
             return self.__close_file()
-        process = self.__processes.get(_this_process())
-        if self.__closing:  # rule 2: a later close() waits for nobody
-            if process is None or not process.users:
-                self.__release()
-            return
-        process = process or self.__process()
+        state = self.__state if _AT_FORK else self.__here()
         me = get_ident()
-        interrupted = me in process.users  # rule 2: the interrupted method closes
+        interrupted = me in state.users  # by a signal handler: that call releases
         try:
-            process.users.append(me)
-            if not self.__closing:
-                self.__closing = True
-                if process.wake is not None:
-                    os.write(process.wake, _EVENTFD_ONE)
-            if not interrupted:
-                self.__wait_for_users(process, me)
-        finally:
+            state.users.append(me)
             try:
-                process.users.remove(me)
-            except ValueError:  # rule 1, where _STALE_COUNTS
-                pass
-            if self.__closing and not process.users:
-                self.__release()
+                self.__open.pop()
+            except IndexError:  # a later close() waits for nobody
+                return
+            if state.wake is not None:
+                os.write(state.wake, _EVENTFD_ONE)
+            if not interrupted and not _finalizing():  # at exit, others stand still
+                self.__wait_for_others(state, me)
+        finally:
+            if me in state.users:  # (not if a handler's exception came first, <= 3.9)
+                state.users.remove(me)
+            if not self.__open:
+                self.__leave(state)
 
     def __iter__(self):
         """The events as they arrive: each :meth:`read` waits for some. The loop
         ends once the instance is closed, from any thread."""
-        while True:
-            try:
-                events = self.read()  # [] when closed while it waits
-            except ValueError:  # closed: without arguments, read() raises no other
-                return
-            for event in events:
-                yield event
+        try:
+            while True:
+                for event in self.read():  # [] when closed while it waits
+                    yield event
+        except ValueError:  # closed: without arguments, read() raises no other
+            return
 
-    def readline(self, size=-1):
+    def readline(self, *args):
         """Refused, as :meth:`readlines` and :meth:`readall` are, reading nothing:
         inotify gives events, not lines (:meth:`read` them, or iterate).
         ``readinto()`` is ``io.FileIO``'s: the kernel's bytes, for
         :func:`parse_events`."""
-        raise UnsupportedOperation(_NO_LINES % 'readline')
+        raise UnsupportedOperation(_NO_LINES)
 
-    def readlines(self, hint=-1):
-        raise UnsupportedOperation(_NO_LINES % 'readlines')
-
-    def readall(self):
-        raise UnsupportedOperation(_NO_LINES % 'readall')
+    readlines = readall = readline
 
     def _readall(self):
         """All the bytes queued, sized with ``FIONREAD``; b'' when none. A subclass
@@ -547,133 +496,86 @@ class INotify(FileIO):
         with the descriptor held open, and the readers' lock taken."""
         size = _INT_ZERO.__copy__()  # an int that ioctl() fills in
         ioctl(self.fileno(), FIONREAD, size)
-        if not size[0]:  # never read(fd, 0): inotify(7) blocks then fails with EINVAL
-            return b''
-        try:
-            return os.read(self.fileno(), size[0])
+        try:  # never read(fd, 0): inotify(7) blocks, then fails with EINVAL
+            return os.read(self.fileno(), size[0]) if size[0] else b''
         except OSError as e:  # IN_NONBLOCK, and another process read them first
             if e.errno != errno.EAGAIN:
                 raise
             return b''
 
-    # The machinery of threads, close(), fork() and signals: see _Process's rules.
+    # The machinery of threads, close(), fork() and signals: see the note above.
 
-    def __process(self):
-        """The calling process's :class:`_Process`; a child of ``fork()`` makes its
-        own (setdefault() is atomic: two threads of a child get the same one)."""
-        key = _this_process()
-        return self.__processes.get(key) or self.__processes.setdefault(key, _Process())
+    def __leave(self, state):
+        """A call has left, once closed: the last one out releases; the others
+        tell a waiting :meth:`close`."""
+        if not state.users:
+            _close_all(self.__fds, self)
+        else:
+            with state.left:
+                state.left.notify_all()
 
-    def __reentered(self, process, me):
-        """Whether thread ``me``, counted in ``process.users`` as :meth:`read`
-        starts, is inside a method of this instance that a signal handler
-        interrupted (rule 2). Where ``_STALE_COUNTS``, its own frames tell, and
-        a count they do not bear out is forgotten."""
-        if not _STALE_COUNTS:
-            return True
-        frame = sys._getframe(2)  # the caller's caller: past the read() asking
-        while frame is not None:
-            if frame.f_code in _COUNTING and frame.f_locals.get('self') is self:
-                return True
-            frame = frame.f_back
-        while me in process.users:
-            process.users.remove(me)
-        return False
+    def __here(self):
+        """This process's :class:`_State` where ``os.register_at_fork()`` is
+        missing: a child of ``fork()`` makes its own, once (``setdefault()`` is
+        atomic)."""
+        state = self.__state
+        if state.pid != os.getpid():
+            fresh = _State(state.fds)
+            self.__state = self.__forks.setdefault(fresh.pid, fresh)
+            if self.__state is fresh:
+                state.forked()  # which closes the copy of the parent's eventfd
+        return self.__state
 
-    def __wait_and_read(self, process, deadline, delay):
-        """:meth:`read`'s wait, with its loop outside read()'s ``try`` (rule 1):
-        the events that came, or b'' on timeout and once :meth:`close` was
-        called."""
-        while self.__wait(process, deadline, delay):
-            process.lock.acquire()
-            data = self._readall()
-            process.lock.release()
-            if data:
-                return data
-        return b''
-
-    def __wait(self, process, deadline, delay):
+    def __wait(self, state, deadline, delay):
         """Wait for events until ``deadline``, then ``delay`` more; whether to read
         again (False on timeout, and once :meth:`close` was called)."""
-        if process.wake is None:
-            process.lock.acquire()
-            if process.wake is None:  # eventfd(2)
-                process.wake = _libc_call(_libc_function('eventfd'),
-                                          (0, _CLOEXEC | _NONBLOCK))
-            process.lock.release()
-        if self.__closing:  # checked after the eventfd is there for close() to write
+        if state.wake is None:
+            with state.lock:
+                if state.wake is None:  # eventfd(2)
+                    wake = _libc_call(_libc_function('eventfd'),
+                                      (0, _CLOEXEC | _NONBLOCK))
+                    state.fds[state] = state.wake = wake
+        if not self.__open:  # looked at after the eventfd is there for close()
             return False
         poller = select.poll()  # one per wait: two threads may not share a poll
         poller.register(self.fileno(), select.POLLIN)
-        poller.register(process.wake, select.POLLIN)
+        poller.register(state.wake, select.POLLIN)
         while True:
             ready = _poll(poller, deadline)
-            if not ready or self.__closing:
+            if not ready or not self.__open:
                 return False
-            if [fd for fd, _ in ready if fd != process.wake]:
+            if [fd for fd, _ in ready if fd != state.wake]:
                 break
-            # Written, yet not by close(), which sets __closing first: wait on
-            # without it, rather than be woken again and again until the deadline.
-            poller.unregister(process.wake)
+            # Written, yet not by close(), which closes first: wait on without
+            # it, rather than be woken again and again until the deadline.
+            poller.unregister(state.wake)
         if delay and delay > 0:
             poller.unregister(self.fileno())
             _poll(poller, _deadline(delay))
-        return not self.__closing
+        return bool(self.__open)
 
-    def __wait_for_users(self, process, me):
+    def __wait_for_others(self, state, me):
         """:meth:`close`'s wait for the other threads inside a method to leave, a
-        second at most (the last one out closes). It wakes a reader whose eventfd
-        came too late for ``close()`` to see, and the reader ``__closing``."""
-        woken = process.wake
+        second at most (the last one out closes)."""
         end = _monotonic() + _CLOSE_WAIT
-        pause = 0.0001
-        while [user for user in process.users if user != me]:
-            if _finalizing() or _monotonic() > end:  # at exit, others stand still
-                return
-            if process.wake != woken:
-                woken = process.wake
-                os.write(woken, _EVENTFD_ONE)
-            time.sleep(pause)
-            pause = min(2 * pause, 0.01)
-
-    def __release(self):
-        """Close the descriptors, each once (rule 4): this process's eventfd, the
-        copies of its parents' (after ``fork()``), and the inotify descriptor."""
-        _close_all(self.__processes, self)
+        with state.left:
+            while [user for user in state.users if user != me] and _monotonic() < end:
+                state.left.wait(max(0, end - _monotonic()))
 
 
-# The methods that count the calling thread as a user of the descriptors.
-_COUNTING = frozenset(method.__code__ for method in (
-    INotify.add_watch, INotify.rm_watch, INotify.read, INotify.close))
-
-# weakref.ref(instance) -> its dict of descriptors, until the instance is collected.
-_UNCOLLECTED = {}
-
-
-def _close_all(processes, inotify):
-    """Close the descriptors in ``processes`` (an instance's: see :class:`_Process`)
-    that no other thread has popped; ``inotify``: the instance, or None once it
-    is gone, and its descriptor is closed by number."""
-    while processes:
+def _close_all(fds, inotify):
+    """Close the descriptors in ``fds`` (an instance's) that no other thread has
+    popped; ``inotify``: the instance, or None once it is gone, and its descriptor
+    is closed by number."""
+    while fds:
         try:
-            key, item = processes.popitem()
+            key, fd = fds.popitem()
         except KeyError:  # emptied by another thread meanwhile
             return
-        if key is not None:
-            if item.wake is not None:
-                os.close(item.wake)
-        elif inotify is not None:
+        if key is None and inotify is not None:
             FileIO.close(inotify)
-        elif item is not None:
-            os.close(item)
-
-
-def _collected(ref):
-    """An instance was collected: close what it left open, which is nothing
-    unless a count left stale (rule 2) kept its ``close()`` from closing, or its
-    reference cycle was collected before its ``close()`` ran."""
-    if _UNCOLLECTED is not None:  # None: the interpreter's exit emptied the module
-        _close_all(_UNCOLLECTED.pop(ref), None)
+        elif fd is not None:
+            os.close(fd)
 
 
 def _seconds(milliseconds, name):
@@ -704,10 +606,8 @@ def _poll(poller, deadline):
     """``poller.poll()`` until ``deadline``, through signals: the ready descriptors
     with their events, or [] once the deadline has passed."""
     while True:
-        timeout = None
-        if deadline is not None:  # in whole ms, rounded up, as poll() takes them
-            timeout = min(max(0, int(-((_monotonic() - deadline) * 1000 // 1))),
-                          _MAX_POLL)
+        timeout = None if deadline is None else min(  # whole ms, rounded up
+            max(0, int(-((_monotonic() - deadline) * 1000 // 1))), _MAX_POLL)
         try:
             ready = poller.poll(timeout)
         except select.error as e:  # Python 2.7 does not retry EINTR (PEP 475 does)
@@ -894,10 +794,7 @@ class masks(IntEnum):
     CLOSE = flags.CLOSE_WRITE | flags.CLOSE_NOWRITE  #: either CLOSE_* event
     MOVE = flags.MOVED_FROM | flags.MOVED_TO  #: either MOVED_* event
     #: all twelve events, ACCESS to MOVE_SELF
-    ALL_EVENTS = (flags.ACCESS | flags.MODIFY | flags.ATTRIB | flags.CLOSE_WRITE |
-                  flags.CLOSE_NOWRITE | flags.OPEN | flags.MOVED_FROM |
-                  flags.MOVED_TO | flags.CREATE | flags.DELETE | flags.DELETE_SELF |
-                  flags.MOVE_SELF)
+    ALL_EVENTS = 0x00000fff
 
 
 if __name__ == '__main__':  # the command line lives in a module of its own

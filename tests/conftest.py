@@ -317,8 +317,8 @@ AS_NOBODY = 'os.setgid(65534); os.setuid(65534)\n'
 
 def this_process(inotify):
     """What ``inotify`` keeps for the calling process (its lock, the threads using
-    it, its eventfd), or None before it is first used here."""
-    return inotify._INotify__processes.get(inotify_simple._this_process())
+    it, its eventfd)."""
+    return inotify._INotify__state
 
 
 def thread_id():

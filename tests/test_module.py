@@ -140,7 +140,7 @@ def test_a_failing_find_library_does_not_escape(monkeypatch, failure):
             raise failure
         return None
     monkeypatch.setattr(ctypes.util, 'find_library', find_library)
-    assert hasattr(inotify_simple._load_libc(True), 'inotify_init1')
+    assert hasattr(inotify_simple._load_libc(), 'inotify_init1')
 
 
 def test_a_1_3_style_subclass_keeps_working(tmp):

@@ -121,26 +121,58 @@ def test_close_from_a_handler_while_another_thread_reads():
     assert (status, err) == (0, '') and out.endswith('ok\n'), (out, err)
 
 
-def test_a_read_from_a_handler_that_interrupted_a_read_raises_runtime_error():
+def test_a_read_from_a_handler_that_interrupted_a_wait_reads():
     code = '''
 import os, signal, tempfile
 from inotify_simple import INotify, flags
 tmp = tempfile.mkdtemp()
 inotify = INotify()
 wd = inotify.add_watch(tmp, flags.CREATE)
-signal.signal(signal.SIGALRM, lambda signum, frame: inotify.read(timeout=0))
+got = []
+def handler(signum, frame):
+    open(os.path.join(tmp, 'a'), 'w').close()
+    got.append(inotify.read())
+    open(os.path.join(tmp, 'b'), 'w').close()  # for the read() interrupted
+signal.signal(signal.SIGALRM, handler)
 signal.setitimer(signal.ITIMER_REAL, 0.05)
-try:
-    inotify.read()
-except RuntimeError as e:
-    print(e)
-# the outer read() left cleanly: the instance works
+assert inotify.read() == [(wd, flags.CREATE, 0, 'b')]
+assert got == [[(wd, flags.CREATE, 0, 'a')]], got
+inotify.close()
+print('ok')
+'''
+    assert run_script(code) == (0, 'ok\n', '')
+
+
+def test_a_read_from_a_handler_between_fionread_and_read_raises_runtime_error():
+    # There the interrupted read() holds the readers' lock, and would block on a
+    # queue that the handler's read() had emptied.
+    code = '''
+import os, signal, tempfile
+from inotify_simple import INotify, flags
+tmp = tempfile.mkdtemp()
+class Interrupted(INotify):
+    def _readall(self):
+        os.kill(os.getpid(), signal.SIGUSR1)  # its handler runs as kill() returns
+        return INotify._readall(self)
+inotify = Interrupted()
+wd = inotify.add_watch(tmp, flags.CREATE)
+errors = []
+def handler(signum, frame):
+    try:
+        inotify.read(timeout=0)
+    except RuntimeError as e:
+        errors.append(str(e))
+signal.signal(signal.SIGUSR1, handler)
 open(os.path.join(tmp, 'a'), 'w').close()
 assert inotify.read() == [(wd, flags.CREATE, 0, 'a')]
+print(errors[0])
+signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+open(os.path.join(tmp, 'b'), 'w').close()
+assert inotify.read() == [(wd, flags.CREATE, 0, 'b')]  # the instance works
 inotify.close()
 '''
     assert run_script(code) == (0, 'read() was called from a signal handler that '
-                                'interrupted a method of this INotify\n', '')
+                                'interrupted a read() of this INotify\n', '')
 
 
 def test_a_handler_that_reopens_never_reaches_the_new_instance_through_the_old():

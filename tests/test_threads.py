@@ -178,7 +178,7 @@ def use(start):
     except Exception as e:
         errors.append(repr(e))
 for _ in range(100):
-    inotify_simple._libc = inotify_simple._libc_quick = None
+    inotify_simple._libc = None
     start = threading.Event()
     threads = [threading.Thread(target=use, args=(start,)) for _ in range(8)]
     for thread in threads:
