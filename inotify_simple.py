@@ -96,18 +96,6 @@ _WATCHES = ('fs.inotify.max_user_watches', 'user.max_inotify_watches')
 _INSTANCES = ('fs.inotify.max_user_instances', 'user.max_inotify_instances')
 
 
-def _libc_function(name):
-    """The C library's function ``name``, loading the library on first use."""
-    global _libc
-    if _libc is None:
-        _libc = _load_libc()
-    function = getattr(_libc, name, None)
-    if function is None:
-        raise OSError(errno.ENOSYS, 'inotify is Linux-only: the C library has no '
-                      '%s()' % name)
-    return function
-
-
 def _load_libc():
     """The C library, with errno kept; None where there is none to be had."""
     # dlopen(NULL) finds the interpreter's own C library, glibc or musl, without
@@ -119,22 +107,25 @@ def _load_libc():
         from ctypes.util import find_library  # a statically linked interpreter
         return ctypes.CDLL(find_library('c') or 'libc.so.6', use_errno=True)
     except Exception:  # RuntimeError from find_library() on some NAS builds, and
-        return None    # OSError or TypeError off Linux: _libc_function raises ENOSYS
+        return None    # OSError or TypeError off Linux: _libc_call raises ENOSYS
 
-def _libc_call(function, args, path=None):
-    """Call ``function(*args)``; retry on EINTR, raise OSError with errno on -1."""
-    return _checked(function(*args), function, args, path)
-
-
-def _checked(rc, function, args, path=None):
-    """``rc``, what ``function(*args)`` returned, unless -1: then the call again on
-    EINTR, else OSError with the errno it set."""
-    while rc == -1:
+def _libc_call(name, args, path=None):
+    """The C library's ``name(*args)``, loading the library on first use: again on
+    EINTR; OSError with the errno on -1."""
+    global _libc
+    if _libc is None:
+        _libc = _load_libc()
+    function = getattr(_libc, name, None)
+    if function is None:
+        raise OSError(errno.ENOSYS, 'inotify is Linux-only: the C library has no '
+                      '%s()' % name)
+    while True:
+        rc = function(*args)
+        if rc != -1:
+            return rc
         err = ctypes.get_errno()
         if err != errno.EINTR:
-            raise OSError(err, _strerror(err, function.__name__), path)
-        rc = function(*args)
-    return rc
+            raise OSError(err, _strerror(err, name), path)
 
 
 def _strerror(err, name):
@@ -219,7 +210,8 @@ _SHAPE = bytes(bytearray([0] + [1] * 255))  # translate(): NUL to 0, any other b
 class _State(object):
     """An :class:`INotify`'s machinery in one process: see the note above."""
 
-    __slots__ = ('fds', 'lock', 'owner', 'users', 'wake', 'left', 'pid', '__weakref__')
+    __slots__ = ('fds', 'lock', 'owner', 'users', 'wake', 'left', 'closer', 'pid',
+                 '__weakref__')
 
     def __init__(self, fds):
         self.fds = fds  # the instance's descriptors to close, shared by processes
@@ -228,6 +220,7 @@ class _State(object):
         self.users = []  # get_ident() of each call in progress, once per call
         self.wake = None  # the eventfd that close() writes to; made on first wait
         self.left = threading.Condition()  # notified as a call leaves once closed
+        self.closer = None  # the thread of the first close(), in this process
         self.pid = os.getpid()
         _STATES.add(self)
 
@@ -248,8 +241,8 @@ class INotify(FileIO):
 
     # Private state of our own, beyond 1.3's _poller and _readall, has names that
     # subclasses written for 1.3 cannot clash with (Python mangles them).
-    # __init__ sets the rest: __state, this process's _State, and, without
-    # os.register_at_fork(), __forks: each process's, by process id.
+    # __init__ sets the rest: __state, this process's _State, and __forks, each
+    # process's by process id (where os.register_at_fork() is missing).
     __fds = None  # the descriptors to close: None for the inotify one, a _State
     # for its eventfd
     __open = ()  # [True] until close() pops it
@@ -278,12 +271,11 @@ class INotify(FileIO):
                 Linux.
         """
         init_flags = (not inheritable) * _CLOEXEC | bool(nonblocking) * _NONBLOCK
-        fd = _libc_call(_libc_function('inotify_init1'), (init_flags,))
+        fd = _libc_call('inotify_init1', (init_flags,))
         FileIO.__init__(self, fd, mode='rb', closefd=closefd)
         self.__fds = fds = {None: fd if closefd else None}
         self.__state = _State(fds)
-        if not _AT_FORK:
-            self.__forks = {self.__state.pid: self.__state}
+        self.__forks = {self.__state.pid: self.__state}  # without register_at_fork
         self.__open = [True]
         # Not at exit, where daemon threads may still use them.
         _finalize(self, _close_all, fds, None).atexit = False
@@ -328,14 +320,14 @@ class INotify(FileIO):
             if not self.__open:  # (a file closed otherwise fails in fileno() alike)
                 raise ValueError(_CLOSED)
             wd = _libc.inotify_add_watch(self.fileno(), encoded, mask)
-            if wd == -1:
-                wd = _checked(wd, _libc.inotify_add_watch,
-                              (self.fileno(), encoded, mask), path)
+            if wd == -1:  # again, for errno, the message, and EINTR
+                wd = _libc_call('inotify_add_watch', (self.fileno(), encoded, mask),
+                                path)
         finally:
             if me in state.users:  # (not if a handler's exception came first, <= 3.9)
                 state.users.remove(me)
             if not self.__open:
-                self.__leave(state)
+                self.__leave(state, me)
         return wd
 
     def rm_watch(self, wd):
@@ -359,13 +351,13 @@ class INotify(FileIO):
                 raise ValueError(_CLOSED)
             if not -2 ** 31 <= wd < 2 ** 31:  # the kernel's int; no other is a watch
                 raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            if _libc.inotify_rm_watch(self.fileno(), wd) == -1:
-                _checked(-1, _libc.inotify_rm_watch, (self.fileno(), wd))
+            if _libc.inotify_rm_watch(self.fileno(), wd) == -1:  # as add_watch
+                _libc_call('inotify_rm_watch', (self.fileno(), wd))
         finally:
             if me in state.users:  # (not if a handler's exception came first, <= 3.9)
                 state.users.remove(me)
             if not self.__open:
-                self.__leave(state)
+                self.__leave(state, me)
 
     def read(self, timeout=None, read_delay=None):
         """Read the queued events, waiting for some with ``poll()`` if there are none.
@@ -405,33 +397,32 @@ class INotify(FileIO):
             raise RuntimeError('read() was called from a signal handler that '
                                'interrupted a read() of this INotify')
         lock = state.lock  # so that every event goes whole to one reader
-        try:
+        held = False  # whether the lock may be held: from before acquire() to
+        try:          # after release(), where an exception may come
             state.users.append(me)
             if not self.__open:
                 raise ValueError(_CLOSED)
             while True:
+                held = True
                 lock.acquire()
                 state.owner = me
                 data = self._readall()
                 state.owner = None
                 lock.release()
+                held = False
                 if data or timeout == 0 or not self.__wait(state, deadline, delay):
                     break
-        except BaseException:
-            # From _readall(), or from a signal handler (Ctrl-C) as acquire()
-            # returns: the lock must not stay held.
-            if state.owner == me:
-                state.owner = None
-            try:
-                lock.release()
-            except RuntimeError:  # not held by this thread: the usual case
-                pass
-            raise
         finally:
             if me in state.users:  # (not if a handler's exception came first, <= 3.9)
                 state.users.remove(me)
+            if held:  # an exception from _readall(), or a signal handler's (Ctrl-C)
+                state.owner = None  # (if another owns it, only its handlers look)
+                try:
+                    lock.release()  # which raises unless this thread holds it
+                except RuntimeError:  # it came before acquire() or after release()
+                    pass
             if not self.__open:
-                self.__leave(state)
+                self.__leave(state, me)
         return parse_events(data) if data else []
 
     def close(self):
@@ -461,6 +452,7 @@ class INotify(FileIO):
                 self.__open.pop()
             except IndexError:  # a later close() waits for nobody
                 return
+            state.closer = me
             if state.wake is not None:
                 os.write(state.wake, _EVENTFD_ONE)
             if not interrupted and not _finalizing():  # at exit, others stand still
@@ -469,7 +461,7 @@ class INotify(FileIO):
             if me in state.users:  # (not if a handler's exception came first, <= 3.9)
                 state.users.remove(me)
             if not self.__open:
-                self.__leave(state)
+                self.__leave(state, me)
 
     def __iter__(self):
         """The events as they arrive: each :meth:`read` waits for some. The loop
@@ -505,12 +497,14 @@ class INotify(FileIO):
 
     # The machinery of threads, close(), fork() and signals: see the note above.
 
-    def __leave(self, state):
-        """A call has left, once closed: the last one out releases; the others
-        tell a waiting :meth:`close`."""
+    def __leave(self, state, me):
+        """A call has left, once closed: the last one out releases; another
+        thread than the first :meth:`close`'s tells it, for it may be waiting
+        (its own calls are a signal handler's: the close() does not wait for
+        them, and one inside its wait would find the Condition's lock held)."""
         if not state.users:
             _close_all(self.__fds, self)
-        else:
+        elif state.closer not in (None, me):
             with state.left:
                 state.left.notify_all()
 
@@ -529,12 +523,11 @@ class INotify(FileIO):
     def __wait(self, state, deadline, delay):
         """Wait for events until ``deadline``, then ``delay`` more; whether to read
         again (False on timeout, and once :meth:`close` was called)."""
-        if state.wake is None:
-            with state.lock:
-                if state.wake is None:  # eventfd(2)
-                    wake = _libc_call(_libc_function('eventfd'),
-                                      (0, _CLOEXEC | _NONBLOCK))
-                    state.fds[state] = state.wake = wake
+        if state.wake is None:  # eventfd(2): of two threads' at once, one is kept
+            wake = _libc_call('eventfd', (0, _CLOEXEC | _NONBLOCK))
+            state.wake = state.fds.setdefault(state, wake)
+            if state.wake != wake:
+                os.close(wake)
         if not self.__open:  # looked at after the eventfd is there for close()
             return False
         poller = select.poll()  # one per wait: two threads may not share a poll
@@ -558,9 +551,10 @@ class INotify(FileIO):
         """:meth:`close`'s wait for the other threads inside a method to leave, a
         second at most (the last one out closes)."""
         end = _monotonic() + _CLOSE_WAIT
-        with state.left:
-            while [user for user in state.users if user != me] and _monotonic() < end:
-                state.left.wait(max(0, end - _monotonic()))
+        while [user for user in state.users if user != me] and _monotonic() < end:
+            with state.left:  # which each leaver takes to notify: none is missed
+                if [user for user in state.users if user != me]:
+                    state.left.wait(max(0, end - _monotonic()))
 
 
 def _close_all(fds, inotify):

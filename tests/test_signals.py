@@ -218,7 +218,7 @@ def test_an_exception_from_a_handler_anywhere_leaves_the_instance_working():
     # lost: the eventfd that read() makes on its first wait is made beforehand.
     reads = sys.version_info >= (3,) and not hasattr(sys, 'pypy_version_info')
     code = '''
-import os, random, signal, tempfile
+import gc, os, random, signal, sys, tempfile
 from inotify_simple import INotify, flags
 tmp = tempfile.mkdtemp()
 random.seed(6)
@@ -252,7 +252,12 @@ for call in calls:
         signal.setitimer(signal.ITIMER_REAL, 0)
         assert inotify.read(timeout=0) is not None  # no RuntimeError: nobody left in
 inotify.close()
-assert inotify.closed and fds() == before, (before, fds())
+if not inotify.closed:  # where a handler's exception may skip a count's removal
+    assert sys.version_info < (3, 10) or hasattr(sys, 'pypy_version_info')
+    del inotify
+    getattr(sys, 'exc_clear', lambda: None)()  # Python 2.7's last traceback holds it
+    gc.collect()  # which closes what the count kept open
+assert fds() == before, (before, fds())
 print('ok')
 '''.replace('READS', repr(reads)).replace('ANON_FDS', ANON_FDS)
     status, out, err = run_script(code)
