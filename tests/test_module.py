@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import inotify_simple
+from conftest import MODULE_DIR
 from conftest import python
 from inotify_simple import Event
 from inotify_simple import INotify
@@ -214,3 +215,14 @@ def test_a_1_3_subclass_may_use_any_private_name_of_its_own(tmp):
     assert inotify.read(timeout=1000) == [(wd, flags.IGNORED, 0, '')]
     inotify.close()
     assert inotify.closed
+
+
+@pytest.mark.skipif(sys.version_info < (3, 8), reason='end_lineno is 3.8+')
+def test_the_library_stays_readable_in_one_sitting():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import code_lines
+    finally:
+        sys.path.pop(0)
+    lines, _ = code_lines.count(os.path.join(MODULE_DIR, 'inotify_simple.py'))
+    assert lines <= 500, lines
