@@ -163,14 +163,13 @@ def _can_open_a_file():
 #: An inotify event: what :meth:`INotify.read` and :func:`parse_events` return.
 Event = namedtuple('Event', ['wd', 'mask', 'cookie', 'name'])
 
-for _field, _doc in zip(Event._fields, [
+for _field, _doc in zip(Event._fields * _DECODE_NAMES, [  # (Python 2: read-only)
         'Watch descriptor (int) of the watch the event is for; -1 on overflow.',
         'Bit mask (int) of the :class:`flags` that describe the event.',
         'Cookie (int) pairing MOVED_FROM with MOVED_TO; 0 otherwise.',
         "Name of the entry inside a watched directory; '' for the watched object "
         'itself. str (decoded as os.fsdecode() does); bytes on Python 2.']):
-    if sys.version_info[0] >= 3:  # Python 2.7's property docs are read-only
-        getattr(Event, _field).__doc__ = _doc
+    getattr(Event, _field).__doc__ = _doc
 
 # struct inotify_event, inotify(7): int wd; uint32_t mask, cookie, len; char name[len]
 _EVENT_FMT = 'iIII'
@@ -227,9 +226,8 @@ class _State(object):
     def forked(self):
         """In a child of ``fork()``: forget the parent's threads and close the
         child's copy of the parent's eventfd."""
-        wake = self.fds.pop(self, None)
-        if wake is not None:
-            os.close(wake)
+        if self in self.fds:
+            os.close(self.fds.pop(self))
         self.__init__(self.fds)
 
 
@@ -444,19 +442,30 @@ class INotify(FileIO):
                 self.__fds.clear()  # closed here: nothing for the finalizer
             return self.__close_file()
         state = self.__state if _AT_FORK else self.__here()
+        if not self.__open:  # a later close() counts nothing and waits for nobody,
+            if not state.users:  # so that a signal handler's costs little anywhere
+                _close_all(self.__fds, self)
+            return
         me = get_ident()
         interrupted = me in state.users  # by a signal handler: that call releases
         try:
             state.users.append(me)
             try:
                 self.__open.pop()
-            except IndexError:  # a later close() waits for nobody
+            except IndexError:  # another close() came first, meanwhile
                 return
             state.closer = me
             if state.wake is not None:
                 os.write(state.wake, _EVENTFD_ONE)
-            if not interrupted and not _finalizing():  # at exit, others stand still
-                self.__wait_for_others(state, me)
+            # Wait for the others to leave, a second at most (the last one out
+            # closes), unless called by a signal handler, or at exit, where
+            # other threads stand still.
+            end = _monotonic() + _CLOSE_WAIT
+            while not interrupted and not _finalizing() and _monotonic() < end and \
+                    [user for user in state.users if user != me]:
+                with state.left:  # which each leaver takes to notify: none is missed
+                    if [user for user in state.users if user != me]:
+                        state.left.wait(max(0, end - _monotonic()))
         finally:
             if me in state.users:  # (not if a handler's exception came first, <= 3.9)
                 state.users.remove(me)
@@ -546,15 +555,6 @@ class INotify(FileIO):
             poller.unregister(self.fileno())
             _poll(poller, _deadline(delay))
         return bool(self.__open)
-
-    def __wait_for_others(self, state, me):
-        """:meth:`close`'s wait for the other threads inside a method to leave, a
-        second at most (the last one out closes)."""
-        end = _monotonic() + _CLOSE_WAIT
-        while [user for user in state.users if user != me] and _monotonic() < end:
-            with state.left:  # which each leaver takes to notify: none is missed
-                if [user for user in state.users if user != me]:
-                    state.left.wait(max(0, end - _monotonic()))
 
 
 def _close_all(fds, inotify):
