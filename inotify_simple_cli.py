@@ -295,20 +295,41 @@ def _compile(fmt):
     return b''.join(template), fields
 
 
+# A regex_t: 8 pointer-sized words in glibc's and musl's <regex.h> (sizeof: 64, x86_64)
+_RegexT = ctypes.c_void_p * 8
+
+
+class _Tm(ctypes.Structure):
+    """A struct tm, as glibc's and musl's <time.h> have it (sizeof: 56, x86_64)."""
+
+    _fields_ = [('tm_sec', ctypes.c_int), ('tm_min', ctypes.c_int),
+                ('tm_hour', ctypes.c_int), ('tm_mday', ctypes.c_int),
+                ('tm_mon', ctypes.c_int), ('tm_year', ctypes.c_int),
+                ('tm_wday', ctypes.c_int), ('tm_yday', ctypes.c_int),
+                ('tm_isdst', ctypes.c_int), ('tm_gmtoff', ctypes.c_long),
+                ('tm_zone', ctypes.c_char_p)]
+
+
 class _LibC(object):
-    """The C library's regex(3) and strftime(3), as inotifywait calls them."""
+    """The C library's regex(3) and strftime(3), as inotifywait calls them: one
+    regex, compiled once, and the local time. :meth:`close` frees what the C
+    library made for them."""
 
     REG_EXTENDED, REG_ICASE, REG_NOSUB = 1, 2, 8  # glibc's and musl's values
 
     def __init__(self):
         self.libc = libc = ctypes.CDLL(None)
-        libc.regcomp.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-        libc.regexec.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
-                                 ctypes.c_void_p, ctypes.c_int]
+        libc.regcomp.argtypes = [ctypes.POINTER(_RegexT), ctypes.c_char_p,
+                                 ctypes.c_int]
+        libc.regexec.argtypes = [ctypes.POINTER(_RegexT), ctypes.c_char_p,
+                                 ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int]
+        libc.regfree.argtypes = [ctypes.POINTER(_RegexT)]
+        libc.regfree.restype = None
         libc.strftime.restype = ctypes.c_size_t
         libc.strftime.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p,
-                                  ctypes.c_void_p]
-        libc.localtime_r.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+                                  ctypes.POINTER(_Tm)]
+        libc.localtime_r.argtypes = [ctypes.POINTER(ctypes.c_long),
+                                     ctypes.POINTER(_Tm)]
         libc.time.restype = ctypes.c_long
         libc.time.argtypes = [ctypes.c_void_p]
         libc.tzset()
@@ -316,22 +337,28 @@ class _LibC(object):
         # locale, where Python 3 has set LC_CTYPE to the user's.
         libc.newlocale.restype = libc.uselocale.restype = ctypes.c_void_p
         libc.newlocale.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p]
-        libc.uselocale.argtypes = [ctypes.c_void_p]
+        libc.uselocale.argtypes = libc.freelocale.argtypes = [ctypes.c_void_p]
+        libc.freelocale.restype = None
         self.c_locale = libc.newlocale(1 | 8, b'C', None)  # LC_CTYPE, LC_COLLATE
-        self.tm = ctypes.create_string_buffer(128)  # a struct tm, generously
+        self.regex = None  # the regex_t compiled, until close()
+        self.now = ctypes.c_long()
+        self.tm = _Tm()
         self.out = ctypes.create_string_buffer(_MAX_STRLEN)
 
-    def regex(self, pattern, ignore_case):
-        """``pattern`` compiled by ``regcomp()``; None if it refuses it."""
-        compiled = ctypes.create_string_buffer(1024)  # a regex_t, generously
+    def compile(self, pattern, ignore_case):
+        """Compile ``pattern`` with ``regcomp()`` as the regex :meth:`matches`
+        looks for; False if it refuses it."""
+        regex = _RegexT()
         cflags = self.REG_EXTENDED | self.REG_NOSUB | (ignore_case and self.REG_ICASE)
-        if self.locale(lambda: self.libc.regcomp(compiled, pattern, cflags)):
-            return None
-        return compiled
+        if self.locale(lambda: self.libc.regcomp(regex, pattern, cflags)):
+            return False  # regcomp() freed what it made
+        self.regex = regex
+        return True
 
-    def matches(self, compiled, text):
-        """Whether ``regexec()`` finds ``compiled`` in ``text``."""
-        return self.locale(lambda: self.libc.regexec(compiled, text, 0, None, 0)) == 0
+    def matches(self, text):
+        """Whether ``regexec()`` finds the regex in ``text``."""
+        regex = self.regex
+        return self.locale(lambda: self.libc.regexec(regex, text, 0, None, 0)) == 0
 
     def locale(self, call):
         """``call()``'s result, called in the C locale."""
@@ -345,10 +372,19 @@ class _LibC(object):
 
     def strftime(self, fmt):
         """The local time now as ``strftime(fmt)`` gives it; b'' if it fails."""
-        now = ctypes.c_long(self.libc.time(None))
-        self.libc.localtime_r(ctypes.byref(now), self.tm)
+        self.now.value = self.libc.time(None)
+        self.libc.localtime_r(self.now, self.tm)
         length = self.libc.strftime(self.out, _MAX_STRLEN - 1, fmt, self.tm)
         return self.out.raw[:length]
+
+    def close(self):
+        """Free the regex compiled and the C locale."""
+        if self.regex is not None:
+            self.libc.regfree(self.regex)
+            self.regex = None
+        if self.c_locale:
+            self.libc.freelocale(self.c_locale)
+            self.c_locale = None
 
 
 def _strerror(error):
@@ -533,6 +569,8 @@ class _Command(_Options):
             return status
         finally:
             self.tree.close()
+            if self.libc is not None:
+                self.libc.close()
 
     def prepare(self):
         """Everything between the options and the watches, in inotifywait's order."""
@@ -540,18 +578,17 @@ class _Command(_Options):
                 self.excludei is not None or self.include is not None or
                 self.includei is not None):
             self.libc = _LibC()
-        self.regex = self.regex_excludes = None
-        for option, excludes, ignore_case in (
+        self.regex_excludes = None
+        for option, excludes, ignore_case in (  # one at most: parse() checked
                 ('exclude', True, False), ('excludei', True, True),
                 ('include', False, False), ('includei', False, True)):
             pattern = getattr(self, option)
             if pattern is not None:
-                self.regex = self.libc.regex(pattern, ignore_case)
-                self.regex_excludes = excludes
-                if self.regex is None:
+                if not self.libc.compile(pattern, ignore_case):
                     _stderr("Error in `%s' regular expression.\n"
                             % option.rstrip('i'))
                     return 1
+                self.regex_excludes = excludes
         if self.format is not None:
             if not self.format or len(self.format) > _MAX_STRLEN:
                 _stderr('Something is wrong with your format string.\n')
@@ -706,12 +743,13 @@ class _Command(_Options):
         The lines of the events of one read() go out in one write(), before
         anything said on standard error, and before the command ends."""
         read, lines, line = self.tree.read, self.lines, self.line
-        regex, matches = self.regex, self.libc and self.libc.matches
+        excludes = self.regex_excludes
+        matches = self.libc.matches if excludes is not None else None
         shown = self.shown if self.quiet < 2 else 0
         monitor, recursive = self.monitor, self.recursive
         # With -m, no regular expression and no directory among the events, their
         # lines are made at once.
-        quick = self.quick_lines(shown) if monitor and regex is None else None
+        quick = self.quick_lines(shown) if monitor and matches is None else None
         while True:
             try:
                 events = read(timeout=self.timeout * 1000 if self.timeout else None)
@@ -727,8 +765,8 @@ class _Command(_Options):
             try:
                 for wd, mask, cookie, name, path in events:
                     where = path[:-len(name)] if name else path  # %w
-                    if regex is None or mask & _Q_OVERFLOW or matches(
-                            regex, path) != self.regex_excludes:
+                    if matches is None or mask & _Q_OVERFLOW or matches(
+                            path) != excludes:
                         if mask & shown:
                             lines.append(line(wd, where, mask, cookie, name))
                         if not monitor and self.ends(wd, mask):
