@@ -516,39 +516,114 @@ class _Options(object):
         self.timeout = seconds
         return None
 
-    # Setting up
+
+class _Output(object):
+    """Where the lines of the events and the diagnostics go: standard output and
+    error, or -o's file (with -d, in the background) and syslog (-s)."""
+
+    def __init__(self):
+        self.lines = []     # of the events handled, to be printed
+        self.syslog = None  # the syslog module, once -s opened it
+
+    def open(self, options):
+        """Do what -d, -o and -s ask, as inotifywait does; an exit status if one
+        fails."""
+        outfile = options.outfile
+        if options.daemon:
+            try:
+                os.stat(outfile)  # realpath(3) wants it to exist
+            except OSError as e:
+                _stderr(_strerror(e) + b': ' + outfile + b'\n')
+                return 1
+            outfile = os.path.realpath(outfile)
+            if os.fork():
+                os._exit(0)
+            os.setsid()
+            os.chdir('/')
+            _redirect(0, os.open(os.devnull, os.O_RDONLY))
+            _redirect(2, os.open(os.devnull, os.O_WRONLY))
+        if outfile is not None:
+            try:
+                fd = os.open(outfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            except OSError:
+                _stderr(b'Failed to open output file ' + outfile + b'\n')
+                return 1
+            _redirect(1, fd)
+        if options.syslog:
+            import syslog
+            syslog.openlog(_PROGRAM, syslog.LOG_CONS | syslog.LOG_PID |
+                           syslog.LOG_NDELAY, syslog.LOG_DAEMON)
+            self.syslog = syslog
+        return None
+
+    def flush(self):
+        """Print the lines of the events handled."""
+        _write(b''.join(self.lines))
+        del self.lines[:]
+
+    def say(self, message):
+        """A diagnostic, to standard error or (-s) to syslog, after the lines of
+        the events before it."""
+        if self.lines:
+            self.flush()
+        if self.syslog:
+            self.syslog.syslog(self.syslog.LOG_INFO, _bytes(message).rstrip(b'\n')
+                               .decode(_FS_ENCODING, 'replace'))
+        else:
+            _stderr(message)
 
 
-class _Command(_Options):
+class _Command(object):
     """One run of the command: the watches its options ask for, and their events
     printed. The watching of trees is :class:`inotify_simple_tree.Tree`'s."""
 
-    def __init__(self):
-        _Options.__init__(self)
-        self.libc = None
+    def __init__(self, options):
+        self.options = options  # an _Options that parsed the command line
+        self.excludes = None    # with a regex: whether what matches is left out
+        regex = (options.exclude, options.excludei, options.include,
+                 options.includei) != (None, None, None, None)
+        self.libc = _LibC() if regex or options.timefmt is not None else None
+        self.output = _Output()
+        # The mask inotifywait watches with decides what it reads, and so when it
+        # exits; what the tree follows it by besides is not read.
+        self.asked = options.events or _ALL_EVENTS
+        self.shown = 0 if options.quiet > 1 else self.asked | _Q_OVERFLOW
+        if options.monitor and options.recursive:
+            self.asked |= _CREATE | _MOVED_TO | _MOVED_FROM
         self.tree = None
         self.excluded = set()  # @-paths, without their trailing /
+        self.watched = []      # the paths to watch
         self.initial = None    # without -m, the wds watched at the start
         self.known_names = {}  # (mask, separator) -> the names of its flags
         self.comma_names = {}  # mask -> the names of its flags, comma-separated
+        self.line = None       # makes an event's line: f(wd, path, mask, cookie, name)
+        self.template = None   # the default format's, and its line, when it is used
         self.default_line = None
         self.unwatched = []    # errors of directories found, to be said
-        self.lines = []        # of the events handled, to be printed
         self.status = None     # the exit status of an event that ends the command
         self.moved_from = None  # the cookie of the last directory moved
 
     def run(self):
         """Watch, then print events until done; returns the exit status."""
-        orig = self.events or _ALL_EVENTS
-        self.shown = orig | _Q_OVERFLOW
-        # The mask inotifywait watches with decides what it reads, and so when it
-        # exits; what the tree follows it by besides is not read.
-        self.asked = orig
-        if self.monitor and self.recursive:
-            self.asked |= _CREATE | _MOVED_TO | _MOVED_FROM
         try:
-            self.tree = Tree(mask=self.asked | (_DONT_FOLLOW if self.no_dereference
-                                                else 0),
+            status = self.start()
+            if status is None:
+                status = self.loop()
+            return status
+        finally:
+            if self.tree is not None:
+                self.tree.close()
+            if self.libc is not None:
+                self.libc.close()
+
+    # Setting up
+
+    def start(self):
+        """Everything before the events, in inotifywait's order; an exit status if
+        something ends the command."""
+        try:
+            self.tree = Tree(mask=self.asked | (_DONT_FOLLOW if
+                                                self.options.no_dereference else 0),
                              exclude=self.excluded.__contains__,
                              onerror=self.cannot_watch)
         except OSError as e:
@@ -557,47 +632,39 @@ class _Command(_Options):
                 _stderr('Try increasing the value of '
                         '/proc/sys/fs/inotify/max_user_instances\n')
             return 1
-        try:
-            status = self.prepare()
-            if status is None:
-                status = self.watch()
-            if status is None and self.timeout < 0:  # as inotifywait 4.x
-                _stderr('Negative timeout specified - abort!\n')
-                status = 1
-            if status is None:
-                status = self.loop()
-            return status
-        finally:
-            self.tree.close()
-            if self.libc is not None:
-                self.libc.close()
+        status = self.prepare()
+        if status is None:
+            status = self.output.open(self.options)
+        if status is None:
+            self.line = self.formatter()
+            status = self.watch()
+        if status is None and self.options.timeout < 0:  # as inotifywait 4.x
+            _stderr('Negative timeout specified - abort!\n')
+            status = 1
+        return status
 
     def prepare(self):
-        """Everything between the options and the watches, in inotifywait's order."""
-        if (self.timefmt is not None or self.exclude is not None or
-                self.excludei is not None or self.include is not None or
-                self.includei is not None):
-            self.libc = _LibC()
-        self.regex_excludes = None
+        """The regex, the format's check and the paths; an exit status if one
+        fails."""
+        options = self.options
         for option, excludes, ignore_case in (  # one at most: parse() checked
                 ('exclude', True, False), ('excludei', True, True),
                 ('include', False, False), ('includei', False, True)):
-            pattern = getattr(self, option)
+            pattern = getattr(options, option)
             if pattern is not None:
                 if not self.libc.compile(pattern, ignore_case):
                     _stderr("Error in `%s' regular expression.\n"
                             % option.rstrip('i'))
                     return 1
-                self.regex_excludes = excludes
-        if self.format is not None:
-            if not self.format or len(self.format) > _MAX_STRLEN:
+                self.excludes = excludes
+        if options.format is not None:
+            if not options.format or len(options.format) > _MAX_STRLEN:
                 _stderr('Something is wrong with your format string.\n')
                 return 1
         paths = []
-        if self.fromfile is not None:
+        if options.fromfile is not None:
             paths.extend(self.read_fromfile())
-        paths.extend(self.operands)
-        self.watched = []
+        paths.extend(options.operands)
         for path in paths:
             if path.startswith(b'@'):
                 if path != b'@':
@@ -607,52 +674,20 @@ class _Command(_Options):
         if not self.watched:
             _stderr('No files specified to watch!\n')
             return 1
-        return self.prepare_output()
-
-    def prepare_output(self):
-        """-d, -o, -s and the format of the lines; an exit status if one fails."""
-        if self.daemon:
-            try:
-                os.stat(self.outfile)  # realpath(3) wants it to exist
-            except OSError as e:
-                _stderr(_strerror(e) + b': ' + self.outfile + b'\n')
-                return 1
-            logfile = os.path.realpath(self.outfile)
-            if os.fork():
-                os._exit(0)
-            os.setsid()
-            os.chdir('/')
-            _redirect(0, os.open(os.devnull, os.O_RDONLY))
-            _redirect(2, os.open(os.devnull, os.O_WRONLY))
-            self.outfile = logfile
-        if self.outfile is not None:
-            try:
-                fd = os.open(self.outfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                             0o600)
-            except OSError:
-                _stderr(b'Failed to open output file ' + self.outfile + b'\n')
-                return 1
-            _redirect(1, fd)
-        if self.syslog:
-            import syslog
-            syslog.openlog(_PROGRAM, syslog.LOG_CONS | syslog.LOG_PID |
-                           syslog.LOG_NDELAY, syslog.LOG_DAEMON)
-            self.syslog = syslog
-        self.line = self.formatter()
         return None
 
     def read_fromfile(self):
         """The lines of ``--fromfile``'s file (``-``: standard input)."""
+        fromfile = self.options.fromfile
         try:
-            if self.fromfile == b'-':
+            if fromfile == b'-':
                 data = _read_all(0)
             else:
-                with open(self.fromfile, 'rb') as f:
+                with open(fromfile, 'rb') as f:
                     data = f.read()
         except (IOError, OSError) as e:  # Python 2.7: open() raises IOError
             if e.errno != errno.EISDIR:  # fopen() opens one; reading it ends at once
-                _stderr(b"Couldn't open " + self.fromfile + b': ' + _strerror(e) +
-                        b'\n')
+                _stderr(b"Couldn't open " + fromfile + b': ' + _strerror(e) + b'\n')
             return []
         lines = data.split(b'\n')
         if lines[-1] == b'':
@@ -661,15 +696,17 @@ class _Command(_Options):
 
     def formatter(self):
         """The function that makes an event's line: f(wd, path, mask, cookie, name)."""
-        if self.json:
+        options = self.options
+        if options.json:
             return _json_line
-        if self.csv:
+        if options.csv:
             def csv_line(wd, path, mask, cookie, name):
                 path = _csv(path)
                 return ((path + b',' if path else b'') + _csv(self.names(mask)) +
                         b',' + _csv(name) + b'\n')
             return csv_line
-        compiled = _compile(self.format if self.format is not None else b'%w %,e %f\n')
+        compiled = _compile(b'%w %,e %f\n' if options.format is None else
+                            options.format)
         if compiled is None:
             return lambda wd, path, mask, cookie, name: b''
         template, fields = compiled
@@ -699,7 +736,7 @@ class _Command(_Options):
             return lambda wd, path, mask, cookie, name: b'%x' % cookie
         if field == b'T':
             return lambda wd, path, mask, cookie, name: self.libc.strftime(
-                self.timefmt) or None
+                self.options.timefmt) or None
         separator = field[1:]
         return lambda wd, path, mask, cookie, name: self.names(mask, separator)
 
@@ -714,25 +751,26 @@ class _Command(_Options):
 
     def watch(self):
         """Watch every path, as inotifywait does; an exit status if one fails."""
-        if not self.quiet:
-            self.say('Setting up watches.  Beware: since -r was given, this may take '
-                     'a while!\n' if self.recursive else 'Setting up watches.\n')
+        say, recursive = self.output.say, self.options.recursive
+        if not self.options.quiet:
+            say('Setting up watches.  Beware: since -r was given, this may take '
+                'a while!\n' if recursive else 'Setting up watches.\n')
         for path in self.watched:
             try:
-                self.tree.watch(path, recursive=bool(self.recursive))
+                self.tree.watch(path, recursive=bool(recursive))
             except OSError as e:
                 if e.errno == errno.ENOSPC:
-                    self.say(b'Failed to watch ' + path + b'; upper limit on inotify '
-                             b'watches reached!\n')
-                    self.say("Please increase the amount of inotify watches allowed "
-                             "per user via `/proc/sys/fs/inotify/max_user_watches'.\n")
+                    say(b'Failed to watch ' + path + b'; upper limit on inotify '
+                        b'watches reached!\n')
+                    say("Please increase the amount of inotify watches allowed per "
+                        "user via `/proc/sys/fs/inotify/max_user_watches'.\n")
                 else:
-                    self.say(b"Couldn't watch " + path + b': ' + _strerror(e) + b'\n')
+                    say(b"Couldn't watch " + path + b': ' + _strerror(e) + b'\n')
                 return 1
-        if not self.monitor:
+        if not self.options.monitor:
             self.initial = set(self.tree.watches())
-        if not self.quiet:
-            self.say('Watches established.\n')
+        if not self.options.quiet:
+            say('Watches established.\n')
         return None
 
     # Events
@@ -742,19 +780,19 @@ class _Command(_Options):
 
         The lines of the events of one read() go out in one write(), before
         anything said on standard error, and before the command ends."""
-        read, lines, line = self.tree.read, self.lines, self.line
-        excludes = self.regex_excludes
+        read, lines, line = self.tree.read, self.output.lines, self.line
+        excludes, shown = self.excludes, self.shown
         matches = self.libc.matches if excludes is not None else None
-        shown = self.shown if self.quiet < 2 else 0
-        monitor, recursive = self.monitor, self.recursive
+        monitor, recursive = self.options.monitor, self.options.recursive
+        timeout = self.options.timeout * 1000 or None
         # With -m, no regular expression and no directory among the events, their
         # lines are made at once.
         quick = self.quick_lines(shown) if monitor and matches is None else None
         while True:
             try:
-                events = read(timeout=self.timeout * 1000 if self.timeout else None)
+                events = read(timeout=timeout)
             except OSError as e:  # EMFILE: no eventfd for the wait
-                self.say(b"Couldn't read events: " + _strerror(e) + b'\n')
+                self.output.say(b"Couldn't read events: " + _strerror(e) + b'\n')
                 return 1
             if not events:
                 return 2
@@ -777,7 +815,7 @@ class _Command(_Options):
                     self.say_unwatched(self.unwatched.pop(0))
             finally:
                 if lines:
-                    self.flush()
+                    self.output.flush()
 
     def quick_lines(self, shown):
         """The function that makes the lines of a list of events, of those in
@@ -818,22 +856,6 @@ class _Command(_Options):
             return True
         return False
 
-    def flush(self):
-        """Print the lines of the events handled."""
-        _write(b''.join(self.lines))
-        del self.lines[:]
-
-    def say(self, message):
-        """A diagnostic, to standard error or (-s) to syslog, after the lines of
-        the events before it."""
-        if self.lines:
-            self.flush()
-        if self.syslog:
-            self.syslog.syslog(self.syslog.LOG_INFO, _bytes(message).rstrip(b'\n')
-                               .decode(_FS_ENCODING, 'replace'))
-        else:
-            _stderr(message)
-
     def follow(self, mask, cookie, path):
         """As inotifywait 4.x, with -m: say that a new directory (made, or moved in
         from outside the trees) is followed, after its event; then, as both
@@ -843,8 +865,8 @@ class _Command(_Options):
             return
         if not mask & _CREATE and not (mask & _MOVED_TO and cookie != self.moved_from):
             return
-        if self.monitor and not self.quiet and os.path.isdir(path):
-            self.say(b'Watching new directory ' + path + b'/\n')
+        if self.options.monitor and not self.options.quiet and os.path.isdir(path):
+            self.output.say(b'Watching new directory ' + path + b'/\n')
         for error in list(self.unwatched):
             if _bytes(error.filename) == path:
                 self.unwatched.remove(error)
@@ -856,8 +878,8 @@ class _Command(_Options):
         self.unwatched.append(error)
 
     def say_unwatched(self, error):
-        self.say(b"Couldn't watch new directory " + _bytes(error.filename) + b'/: ' +
-                 _strerror(error) + b'\n')
+        self.output.say(b"Couldn't watch new directory " + _bytes(error.filename) +
+                        b'/: ' + _strerror(error) + b'\n')
 
 
 def _run_lines(events, shown, names):
@@ -963,11 +985,11 @@ def main(argv=None):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     except ValueError:  # not the main thread: Python's handling stays
         pass
-    command = _Command()
-    status = command.parse([_bytes(arg) for arg in argv])
+    options = _Options()
+    status = options.parse([_bytes(arg) for arg in argv])
     if status is not None:
         return status
-    return command.run()
+    return _Command(options).run()
 
 
 if __name__ == '__main__':
