@@ -87,7 +87,7 @@ _LONG = ['help', 'event', 'monitor', 'quiet', 'timeout', 'filename', 'recursive'
 _WITH_VALUE = set(['event', 'timeout', 'format', 'timefmt', 'fromfile', 'outfile',
                    'exclude', 'excludei', 'include', 'includei'])
 
-_DEFAULT = b'%s %s %s\n'  # the default format's template
+_DEFAULT = b'%w %,e %f\n'  # the default format
 _MAX_STRLEN = 4096  # inotifywait's longest format and CSV field
 # strtol()'s syntax, in the C locale
 _LONG_INT = re.compile(br'[ \t\n\v\f\r]*([+-]?[0-9]+)\Z')
@@ -258,19 +258,20 @@ def _csv(field):
 
 
 def _compile(fmt):
-    """``--format``'s ``fmt`` as a %-template of bytes and the fields it takes.
+    """``--format``'s ``fmt`` as the texts around its fields, and the fields.
 
-    The fields are ``b'w'``, ``b'f'``, ``b'c'``, ``b'T'`` or ``b'e'`` followed by
-    the separator of the events. Returns None for a format that ends with a lone
-    ``%``, for which inotifywait prints nothing.
+    The texts are one more than the fields, as printed; the fields are ``b'w'``,
+    ``b'f'``, ``b'c'``, ``b'T'`` or ``b'e'`` followed by the separator of the
+    events. Returns None for a format that ends with a lone ``%``, for which
+    inotifywait prints nothing.
     """
-    template = []
+    texts = [[]]  # of each text, its pieces
     fields = []
     i = 0
     while i < len(fmt):
         char = fmt[i:i + 1]
         if char != b'%':
-            template.append(char)
+            texts[-1].append(char)
             i += 1
             continue
         if i == len(fmt) - 1:
@@ -278,21 +279,26 @@ def _compile(fmt):
         code = fmt[i + 1:i + 2]
         i += 2
         if code == b'%':
-            template.append(b'%%')
+            texts[-1].append(b'%')
         elif code == b'0':
-            template.append(b'\0')
+            texts[-1].append(b'\0')
         elif code == b'n':
-            template.append(b'\n')
+            texts[-1].append(b'\n')
         elif code in (b'w', b'f', b'c', b'T', b'e'):
-            template.append(b'%s')
             fields.append(code + b',' if code == b'e' else code)
+            texts.append([])
         elif fmt[i:i + 1] == b'e':  # %Xe: the events separated by X
-            template.append(b'%s')
             fields.append(b'e' + code)
+            texts.append([])
             i += 1
         else:
-            template.append(b'%%' + code)
-    return b''.join(template), fields
+            texts[-1].append(b'%' + code)
+    return [b''.join(text) for text in texts], fields
+
+
+def _template(texts):
+    """The %-template of bytes that prints ``texts`` with a field between each two."""
+    return b'%s'.join([text.replace(b'%', b'%%') for text in texts])
 
 
 # A regex_t: 8 pointer-sized words in glibc's and musl's <regex.h> (sizeof: 64, x86_64)
@@ -517,12 +523,119 @@ class _Options(object):
         return None
 
 
+class _Format(object):
+    """How the lines of events are made: in the default format or another of
+    --format's, with -c or with --json."""
+
+    def __init__(self, options, libc):
+        self.libc = libc  # for %T
+        self.timefmt = options.timefmt
+        # the events whose lines are printed: those asked for and Q_OVERFLOW (none
+        # with -qq)
+        shown = (options.events or _ALL_EVENTS) | _Q_OVERFLOW
+        self.shown = 0 if options.quiet > 1 else shown
+        self.known = {}  # separator -> {mask: the names of its events}
+        self.line = None  # makes an event's line: f(wd, path, mask, cookie, name)
+        # A format of %w, %e and %f, as the default, has no line of its own: its
+        # %-template, the one of what comes before %f, what comes after it, and the
+        # separator of %e serve lines().
+        self.template = self.before = self.after = self.separator = None
+        compiled = None if options.json or options.csv else _compile(
+            _DEFAULT if options.format is None else options.format)
+        if options.json:
+            self.line = _json_line
+        elif options.csv:
+            self.line = self.csv_line
+        elif compiled is None:  # a lone % at the end: inotifywait prints nothing
+            self.line = lambda wd, path, mask, cookie, name: b''
+        elif [field[:1] for field in compiled[1]] == [b'w', b'e', b'f']:
+            texts, fields = compiled
+            self.template = _template(texts)
+            self.before, self.after = _template(texts[:3]), texts[3]
+            self.separator = fields[1][1:]
+        else:
+            self.line = self.fields_line(*compiled)
+
+    def lines(self, events):
+        """The lines of those of ``events`` that are shown: of a read, or of the
+        events handled of one."""
+        shown = self.shown
+        if self.line is not None:
+            line = self.line
+            return [line(wd, path[:-len(name)] if name else path, mask, cookie, name)
+                    for wd, mask, cookie, name, path in events if mask & shown]
+        if events and events[0][:2] == events[-1][:2]:  # the same wd and mask
+            kinds = list(map(_MASK, events))
+            if kinds.count(kinds[0]) == len(kinds):
+                wds = list(map(_WD, events))
+                if wds.count(wds[0]) == len(wds):  # one watch, one kind of event
+                    return self.run_lines(events)
+        template, names, separator = self.template, self.names, self.separator
+        known = self.known.setdefault(separator, {})
+        return [template % (path[:-len(name)] if name else path,
+                            known.get(mask) or names(mask, separator), name)
+                for wd, mask, cookie, name, path in events if mask & shown]
+
+    def run_lines(self, events):
+        """The lines of events of one watch and one mask, made at once: each is
+        the same text (``%w %e `` in the default format) before a name."""
+        wd, mask, cookie, name, path = events[0]
+        if not mask & self.shown:
+            return []
+        before = self.before % (path[:-len(name)] if name else path,
+                                self.names(mask, self.separator))
+        after = self.after
+        return [before, (after + before).join(map(_NAME, events)), after]
+
+    def csv_line(self, wd, path, mask, cookie, name):
+        """An event's line with -c."""
+        path = _csv(path)
+        return ((path + b',' if path else b'') + _csv(self.names(mask, b',')) + b',' +
+                _csv(name) + b'\n')
+
+    def fields_line(self, texts, fields):
+        """The function that makes an event's line in a format of ``fields`` between
+        ``texts``."""
+        template = _template(texts)
+        getters = [self.getter(field) for field in fields]
+
+        def line(wd, path, mask, cookie, name):
+            values = tuple([get(wd, path, mask, cookie, name) for get in getters])
+            if None in values:  # %T failed: inotifywait prints nothing
+                return b''
+            return template % values
+        return line
+
+    def getter(self, field):
+        """The function that gives a --format field's value for an event."""
+        if field == b'w':
+            return lambda wd, path, mask, cookie, name: path
+        if field == b'f':
+            return lambda wd, path, mask, cookie, name: name
+        if field == b'c':
+            return lambda wd, path, mask, cookie, name: b'%x' % cookie
+        if field == b'T':
+            return lambda wd, path, mask, cookie, name: self.libc.strftime(
+                self.timefmt) or None
+        separator = field[1:]
+        return lambda wd, path, mask, cookie, name: self.names(mask, separator)
+
+    def names(self, mask, separator):
+        """The names of the events in ``mask`` as ``%e`` prints them, remembered."""
+        known = self.known.setdefault(separator, {})
+        names = known.get(mask)
+        if names is None:
+            names = known[mask] = _event_names(mask, separator)
+        return names
+
+
 class _Output(object):
     """Where the lines of the events and the diagnostics go: standard output and
     error, or -o's file (with -d, in the background) and syslog (-s)."""
 
-    def __init__(self):
-        self.lines = []     # of the events handled, to be printed
+    def __init__(self, lines):
+        self.lines = lines  # makes the lines of a list of events
+        self.events = []    # handled, whose lines are to be printed
         self.syslog = None  # the syslog module, once -s opened it
 
     def open(self, options):
@@ -556,15 +669,19 @@ class _Output(object):
             self.syslog = syslog
         return None
 
+    def show(self, events):
+        """Print the lines of ``events``, in one write()."""
+        _write(b''.join(self.lines(events)))
+
     def flush(self):
         """Print the lines of the events handled."""
-        _write(b''.join(self.lines))
-        del self.lines[:]
+        self.show(self.events)
+        del self.events[:]
 
     def say(self, message):
         """A diagnostic, to standard error or (-s) to syslog, after the lines of
         the events before it."""
-        if self.lines:
+        if self.events:
             self.flush()
         if self.syslog:
             self.syslog.syslog(self.syslog.LOG_INFO, _bytes(message).rstrip(b'\n')
@@ -583,22 +700,17 @@ class _Command(object):
         regex = (options.exclude, options.excludei, options.include,
                  options.includei) != (None, None, None, None)
         self.libc = _LibC() if regex or options.timefmt is not None else None
-        self.output = _Output()
+        self.format = _Format(options, self.libc)
+        self.output = _Output(self.format.lines)
         # The mask inotifywait watches with decides what it reads, and so when it
         # exits; what the tree follows it by besides is not read.
         self.asked = options.events or _ALL_EVENTS
-        self.shown = 0 if options.quiet > 1 else self.asked | _Q_OVERFLOW
         if options.monitor and options.recursive:
             self.asked |= _CREATE | _MOVED_TO | _MOVED_FROM
         self.tree = None
         self.excluded = set()  # @-paths, without their trailing /
         self.watched = []      # the paths to watch
         self.initial = None    # without -m, the wds watched at the start
-        self.known_names = {}  # (mask, separator) -> the names of its flags
-        self.comma_names = {}  # mask -> the names of its flags, comma-separated
-        self.line = None       # makes an event's line: f(wd, path, mask, cookie, name)
-        self.template = None   # the default format's, and its line, when it is used
-        self.default_line = None
         self.unwatched = []    # errors of directories found, to be said
         self.status = None     # the exit status of an event that ends the command
         self.moved_from = None  # the cookie of the last directory moved
@@ -636,7 +748,6 @@ class _Command(object):
         if status is None:
             status = self.output.open(self.options)
         if status is None:
-            self.line = self.formatter()
             status = self.watch()
         if status is None and self.options.timeout < 0:  # as inotifywait 4.x
             _stderr('Negative timeout specified - abort!\n')
@@ -694,61 +805,6 @@ class _Command(object):
             lines.pop()
         return [line.split(b'\0', 1)[0] for line in lines]  # C strings end at NUL
 
-    def formatter(self):
-        """The function that makes an event's line: f(wd, path, mask, cookie, name)."""
-        options = self.options
-        if options.json:
-            return _json_line
-        if options.csv:
-            def csv_line(wd, path, mask, cookie, name):
-                path = _csv(path)
-                return ((path + b',' if path else b'') + _csv(self.names(mask)) +
-                        b',' + _csv(name) + b'\n')
-            return csv_line
-        compiled = _compile(b'%w %,e %f\n' if options.format is None else
-                            options.format)
-        if compiled is None:
-            return lambda wd, path, mask, cookie, name: b''
-        template, fields = compiled
-        if fields == [b'w', b'e,', b'f']:  # the default, quickly
-            known, names = self.comma_names, self.names
-
-            def default_line(wd, path, mask, cookie, name):
-                return template % (path, known.get(mask) or names(mask), name)
-            self.template, self.default_line = template, default_line
-            return default_line
-        getters = [self.getter(field) for field in fields]
-
-        def line(wd, path, mask, cookie, name):
-            values = tuple([get(wd, path, mask, cookie, name) for get in getters])
-            if None in values:  # %T failed: inotifywait prints nothing
-                return b''
-            return template % values
-        return line
-
-    def getter(self, field):
-        """The function that gives a --format field's value for an event."""
-        if field == b'w':
-            return lambda wd, path, mask, cookie, name: path
-        if field == b'f':
-            return lambda wd, path, mask, cookie, name: name
-        if field == b'c':
-            return lambda wd, path, mask, cookie, name: b'%x' % cookie
-        if field == b'T':
-            return lambda wd, path, mask, cookie, name: self.libc.strftime(
-                self.options.timefmt) or None
-        separator = field[1:]
-        return lambda wd, path, mask, cookie, name: self.names(mask, separator)
-
-    def names(self, mask, separator=b','):
-        """_event_names, remembered."""
-        known = self.comma_names if separator == b',' else self.known_names
-        key = mask if separator == b',' else (mask, separator)
-        names = known.get(key)
-        if names is None:
-            names = known[key] = _event_names(mask, separator)
-        return names
-
     def watch(self):
         """Watch every path, as inotifywait does; an exit status if one fails."""
         say, recursive = self.output.say, self.options.recursive
@@ -780,14 +836,14 @@ class _Command(object):
 
         The lines of the events of one read() go out in one write(), before
         anything said on standard error, and before the command ends."""
-        read, lines, line = self.tree.read, self.output.lines, self.line
-        excludes, shown = self.excludes, self.shown
+        read, show, handled = self.tree.read, self.output.show, self.output.events
+        excludes, shown = self.excludes, self.format.shown
         matches = self.libc.matches if excludes is not None else None
         monitor, recursive = self.options.monitor, self.options.recursive
         timeout = self.options.timeout * 1000 or None
         # With -m, no regular expression and no directory among the events, their
-        # lines are made at once.
-        quick = self.quick_lines(shown) if monitor and matches is None else None
+        # lines are all there is to do.
+        quick = monitor and matches is None
         while True:
             try:
                 events = read(timeout=timeout)
@@ -796,17 +852,17 @@ class _Command(object):
                 return 1
             if not events:
                 return 2
-            if quick is not None and not self.unwatched and not (
+            if quick and not self.unwatched and not (
                     recursive and _any_directory(events)):
-                _write(b''.join(quick(events)))  # the lines of events, at once
+                show(events)
                 continue
             try:
-                for wd, mask, cookie, name, path in events:
-                    where = path[:-len(name)] if name else path  # %w
+                for event in events:
+                    wd, mask, cookie, name, path = event
                     if matches is None or mask & _Q_OVERFLOW or matches(
                             path) != excludes:
                         if mask & shown:
-                            lines.append(line(wd, where, mask, cookie, name))
+                            handled.append(event)
                         if not monitor and self.ends(wd, mask):
                             return self.status
                     if mask & _ISDIR and recursive:
@@ -814,35 +870,8 @@ class _Command(object):
                 while self.unwatched:  # of directories no event was printed for
                     self.say_unwatched(self.unwatched.pop(0))
             finally:
-                if lines:
+                if handled:
                     self.output.flush()
-
-    def quick_lines(self, shown):
-        """The function that makes the lines of a list of events, of those in
-        ``shown``, where nothing but printing is done."""
-        line = self.line
-        if line is self.default_line:
-            template, known, names = self.template, self.comma_names, self.names
-
-            def default_lines(events):
-                return [template % (path[:-len(name)] if name else path,
-                                    known.get(mask) or names(mask), name)
-                        for wd, mask, cookie, name, path in events if mask & shown]
-            if template != _DEFAULT:
-                return default_lines
-
-            def at_once(events):
-                kinds = list(map(_MASK, events))
-                if kinds.count(kinds[0]) == len(kinds):
-                    wds = list(map(_WD, events))
-                    if wds.count(wds[0]) == len(wds):  # one watch, one kind of event
-                        return _run_lines(events, shown, known.get(kinds[0]) or
-                                          names(kinds[0]))
-                return default_lines(events)
-            return at_once
-        return lambda events: [
-            line(wd, path[:-len(name)] if name else path, mask, cookie, name)
-            for wd, mask, cookie, name, path in events if mask & shown]
 
     def ends(self, wd, mask):
         """Without -m, whether the event ends the command (with ``self.status``)."""
@@ -880,16 +909,6 @@ class _Command(object):
     def say_unwatched(self, error):
         self.output.say(b"Couldn't watch new directory " + _bytes(error.filename) +
                         b'/: ' + _strerror(error) + b'\n')
-
-
-def _run_lines(events, shown, names):
-    """The lines of events of one watch and one mask, in the default format,
-    made at once: each is the same text (``%w %,e ``) before a name."""
-    wd, mask, cookie, name, path = events[0]
-    if not mask & shown:
-        return []
-    before = b'%s %s ' % (path[:-len(name)] if name else path, names)
-    return [before, (b'\n' + before).join(map(_NAME, events)), b'\n']
 
 
 def _any_directory(events):
