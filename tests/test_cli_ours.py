@@ -1,5 +1,6 @@
 """What the command line does beyond inotifywait: --json; under -r, the contents of
 new directories, nothing of its own reading, and nothing missed."""
+import ast
 import base64
 import json
 import os
@@ -287,6 +288,33 @@ def test_it_runs_as_python_m_inotify_simple_and_as_its_module(tmp):
             2, b'', b'Setting up watches.\nWatches established.\n')
 
 
+def cli_classes():
+    """The classes of the command line's module, as ast reads them."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+            __file__))), 'inotify_simple_cli.py'), 'rb') as f:
+        return [node for node in ast.walk(ast.parse(f.read()))
+                if isinstance(node, ast.ClassDef)]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 8), reason='ast gives no end_lineno')
+def test_no_class_of_the_command_line_is_over_250_lines():
+    lines = dict((cls.name, cls.end_lineno - cls.lineno + 1) for cls in cli_classes())
+    assert max(lines.values()) <= 250, lines
+
+
+def test_the_command_lines_classes_set_every_attribute_in_init():
+    for cls in cli_classes():
+        attributes = {}  # method -> the attributes of self it sets
+        for method in cls.body:
+            if isinstance(method, ast.FunctionDef):
+                attributes[method.name] = set(
+                    node.attr for node in ast.walk(method)
+                    if isinstance(node, ast.Attribute) and isinstance(
+                        node.ctx, ast.Store) and isinstance(node.value, ast.Name) and
+                    node.value.id == 'self')
+        in_init = attributes.pop('__init__', set())
+        for method, names in attributes.items():
+            assert names <= in_init, (cls.name, method, names - in_init)
 
 
 # The command runs in the script's own process, with a step changed to let a race
