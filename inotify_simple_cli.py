@@ -504,7 +504,7 @@ class _Options(object):
     def take_timeout(self, value):
         """``-t``: seconds as strtol() reads them, the whole long as inotifywait 4.x
         keeps it (3.22 kept 32 bits of it); a negative one ends the command once the
-        watches are set up (see :meth:`run`)."""
+        watches are set up (see :meth:`_Command.start`)."""
         match = _LONG_INT.match(value)
         if not value:
             _stderr('The provided value is not a valid timeout value.\n'
@@ -631,7 +631,9 @@ class _Format(object):
 
 class _Output(object):
     """Where the lines of the events and the diagnostics go: standard output and
-    error, or -o's file (with -d, in the background) and syslog (-s)."""
+    error, or -o's file (with -d, in the background) and syslog (-s). The events
+    handled of a read wait in ``events`` to be printed before a diagnostic, or at
+    the end of the read."""
 
     def __init__(self, lines):
         self.lines = lines  # makes the lines of a list of events
