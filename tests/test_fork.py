@@ -51,7 +51,7 @@ def reader(**kwargs):
         thread.tids.append(tid()), thread.results.append(inotify.read(**kwargs))))
     thread.tids, thread.results, thread.daemon = [], [], True
     thread.start()
-    wait_for(lambda: thread.tids and polling('self', thread.tids[0], 2))
+    wait_for(lambda: bool(thread.tids) and polling('self', thread.tids[0], 2))
     return thread
 
 def dropping_unclosed():

@@ -101,7 +101,8 @@ def test_read_delay_waits_after_the_first_event_and_gathers_more(inotify, tmp):
         tids.append(thread_id())
         results.append(timed(inotify.read, read_delay=1000))
     with later(reader):
-        wait_for(lambda: tids and polling(tids[0], 2))  # nothing queued at the call
+        # nothing queued at the call
+        wait_for(lambda: bool(tids) and polling(tids[0], 2))
         for name in 'abc':
             touch(os.path.join(tmp, name))
     (events, elapsed), = results
@@ -176,7 +177,7 @@ def test_an_infinite_timeout_waits_for_events(inotify, tmp):
         tids.append(thread_id())
         results.append(inotify.read(timeout=float('inf')))
     with later(reader):
-        wait_for(lambda: tids and polling(tids[0], 2))
+        wait_for(lambda: bool(tids) and polling(tids[0], 2))
         touch(os.path.join(tmp, 'a'))
     assert results == [[Event(1, flags.CREATE, 0, 'a')]]
 
@@ -197,7 +198,7 @@ def test_an_infinite_read_delay_waits_until_close(tmp):
         tids.append(thread_id())
         results.append(inotify.read(read_delay=float('inf')))
     with later(reader):
-        wait_for(lambda: tids and polling(tids[0], 2))
+        wait_for(lambda: bool(tids) and polling(tids[0], 2))
         touch(os.path.join(tmp, 'a'))
         wait_for(lambda: polling(tids[0], 1))  # past the event, in its delay
         inotify.close()

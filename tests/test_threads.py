@@ -116,7 +116,7 @@ def test_close_wakes_a_reader_waiting_out_its_read_delay(tmp):
         tids.append(thread_id())
         results.append(inotify.read(read_delay=3600 * 1000))
     thread = start(reader)
-    wait_for(lambda: tids and polling(tids[0], 2))
+    wait_for(lambda: bool(tids) and polling(tids[0], 2))
     touch(os.path.join(tmp, 'a'))
     wait_for(lambda: polling(tids[0], 1))
     inotify.close()
