@@ -556,15 +556,16 @@ class _Format(object):
         else:
             self.line = self.fields_line(*compiled)
 
-    def lines(self, events):
-        """The lines of those of ``events`` that are shown: of a read, or of the
-        events handled of one."""
+    def lines(self, events, runs=True):
+        """The lines of those of ``events`` that are shown: of a read, or (not
+        ``runs``) of the events handled of one, where a watch's path may change
+        from one event to the next (a directory renamed meanwhile)."""
         shown = self.shown
         if self.line is not None:
             line = self.line
             return [line(wd, path[:-len(name)] if name else path, mask, cookie, name)
                     for wd, mask, cookie, name, path in events if mask & shown]
-        if events and events[0][:2] == events[-1][:2]:  # the same wd and mask
+        if runs and events and events[0][:2] == events[-1][:2]:  # one wd and mask
             kinds = list(map(_MASK, events))
             if kinds.count(kinds[0]) == len(kinds):
                 wds = list(map(_WD, events))
@@ -671,13 +672,14 @@ class _Output(object):
             self.syslog = syslog
         return None
 
-    def show(self, events):
-        """Print the lines of ``events``, in one write()."""
-        _write(b''.join(self.lines(events)))
+    def show(self, events, runs=True):
+        """Print the lines of ``events``, in one write() (``runs``: see
+        :meth:`_Format.lines`)."""
+        _write(b''.join(self.lines(events, runs)))
 
     def flush(self):
         """Print the lines of the events handled."""
-        self.show(self.events)
+        self.show(self.events, False)
         del self.events[:]
 
     def say(self, message):

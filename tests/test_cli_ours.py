@@ -431,3 +431,17 @@ cli.main(['-m', '-q', '-r', '-e', 'create,moved_from,moved_to', 'w'])
 '''
     assert run_script(code) == (-signal.SIGTERM, 'w/ MOVED_TO,ISDIR b\n'
                                 'w/ MOVED_FROM,ISDIR b\nw/ CREATE end\n', '')
+
+
+def test_events_handled_one_by_one_keep_each_its_own_directory(capfd):
+    # A directory renamed within a read changes its watch's path from one event to
+    # the next: the events handled are not a run of one watch to print at once.
+    import inotify_simple_cli as cli
+    from inotify_simple import flags
+    options = cli._Options()
+    assert options.parse([b'-m', b'-r', b'-e', b'create', b'w']) is None
+    output = cli._Output(cli._Format(options, None).lines)
+    output.events.extend([(1, flags.CREATE, 0, b'a', b'w/n/a'),
+                          (1, flags.CREATE, 0, b'b', b'w/m/b')])
+    output.flush()
+    assert capfd.readouterr()[0] == 'w/n/ CREATE a\nw/m/ CREATE b\n'
