@@ -455,8 +455,9 @@ class INotify(FileIO):
             except IndexError:  # another close() came first, meanwhile
                 return
             state.closer = me
-            if state.wake is not None:
-                os.write(state.wake, _EVENTFD_ONE)
+            wake = self.__fds.get(state)  # (None, if garbage collection closed it)
+            if wake is not None:
+                os.write(wake, _EVENTFD_ONE)
             # Wait for the others to leave, a second at most (the last one out
             # closes), unless called by a signal handler, or at exit, where
             # other threads stand still.
