@@ -454,10 +454,10 @@ class INotify(FileIO):
                 self.__open.pop()
             except IndexError:  # another close() came first, meanwhile
                 return
+            finally:  # wake the readers, even if a handler's exception came as pop()
+                if state in self.__fds:  # returned (no call before the write's);
+                    os.write(self.__fds[state], _EVENTFD_ONE)  # not there: collected
             state.closer = me
-            wake = self.__fds.get(state)  # (None, if garbage collection closed it)
-            if wake is not None:
-                os.write(wake, _EVENTFD_ONE)
             # Wait for the others to leave, a second at most (the last one out
             # closes), unless called by a signal handler, or at exit, where
             # other threads stand still.
@@ -724,12 +724,6 @@ def _names(batch, size, count):
     return names
 
 
-def _format_member(member, format_spec):
-    """format() of a flag: its name as str() gives it, or its number if a format
-    spec is given (``'{:x}'``), on every Python (3.6-3.10 gave the number)."""
-    return format(int(member), format_spec) if format_spec else str(member)
-
-
 class flags(IntEnum):
     """The inotify flags of ``<sys/inotify.h>``, without their ``IN_`` prefix.
 
@@ -740,7 +734,12 @@ class flags(IntEnum):
     """
 
     __str__ = Enum.__str__  # Python 3.11 made IntEnum print as an int
-    __format__ = _format_member
+
+    def __format__(self, format_spec):
+        """format() of a flag: its name as str() gives it, or its number if a
+        format spec is given (``'{:x}'``), on every Python (3.6-3.10 gave the
+        number)."""
+        return format(int(self), format_spec) if format_spec else str(self)
 
     ACCESS = 0x00000001  #: file was accessed (entries of a watched directory too)
     MODIFY = 0x00000002  #: file was modified (written, truncated)
@@ -784,7 +783,7 @@ class masks(IntEnum):
     """Convenience masks: :class:`flags` OR-ed together."""
 
     __str__ = Enum.__str__  # Python 3.11 made IntEnum print as an int
-    __format__ = _format_member
+    __format__ = vars(flags)['__format__']  # the function itself, on Python 2 too
 
     CLOSE = flags.CLOSE_WRITE | flags.CLOSE_NOWRITE  #: either CLOSE_* event
     MOVE = flags.MOVED_FROM | flags.MOVED_TO  #: either MOVED_* event

@@ -140,3 +140,25 @@ print('ok')
 def test_a_close_at_any_line_of_a_call_closes_each_descriptor_once(call):
     code = EVERY_LINE.replace('ANON_FDS', ANON_FDS) % {'call': call}
     assert run_script(code) == (0, 'ok\n', '')
+
+
+def test_a_close_interrupted_as_it_sets_its_flag_still_wakes_the_readers():
+    # As a signal handler's exception that comes as the flag's pop() returns.
+    class Interrupted(list):
+        def pop(self):
+            list.pop(self)
+            raise KeyboardInterrupt('from a signal handler')
+    inotify = INotify()
+    results = []
+    reader = threading.Thread(target=lambda: results.append(inotify.read()))
+    reader.start()
+    wait_for(lambda: this_process(inotify).wake is not None and
+             len(this_process(inotify).users) == 1)
+    inotify._INotify__open = Interrupted([True])
+    with pytest.raises(KeyboardInterrupt):
+        inotify.close()
+    inotify.close()  # the retry: once the reader has left, it closes
+    reader.join(WAIT)
+    assert not reader.is_alive() and results == [[]]
+    inotify.close()
+    assert inotify.closed
