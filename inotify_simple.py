@@ -414,7 +414,7 @@ class INotify(FileIO):
             if me in state.users:  # (not if a handler's exception came first, <= 3.9)
                 state.users.remove(me)
             if held:  # an exception from _readall(), or a signal handler's (Ctrl-C)
-                state.owner = None  # (if another owns it, only its handlers look)
+                state.owner = None  # (harmless if another thread owns it)
                 try:
                     lock.release()  # which raises unless this thread holds it
                 except RuntimeError:  # it came before acquire() or after release()
