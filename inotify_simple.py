@@ -239,8 +239,8 @@ class INotify(FileIO):
 
     # Private state of our own, beyond 1.3's _poller and _readall, has names that
     # subclasses written for 1.3 cannot clash with (Python mangles them).
-    # __init__ sets the rest: __state, this process's _State, and __forks, each
-    # process's by process id (where os.register_at_fork() is missing).
+    # __init__ sets the rest: __state, this process's _State, and, where
+    # os.register_at_fork() is missing, __forks.
     __fds = None  # the descriptors to close: None for the inotify one, a _State
     # for its eventfd
     __open = ()  # [True] until close() pops it
@@ -273,7 +273,8 @@ class INotify(FileIO):
         FileIO.__init__(self, fd, mode='rb', closefd=closefd)
         self.__fds = fds = {None: fd if closefd else None}
         self.__state = _State(fds)
-        self.__forks = {self.__state.pid: self.__state}  # without register_at_fork
+        if not _AT_FORK:  # each process's state, by process id
+            self.__forks = {self.__state.pid: self.__state}
         self.__open = [True]
         # Not at exit, where daemon threads may still use them.
         _finalize(self, _close_all, fds, None).atexit = False
